@@ -1,0 +1,62 @@
+# vaelab: `make demo` (set up, then write figures and a report) and `make test` (every test).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(abspath $(VENV))/bin/python
+OUT    ?= out
+# The R package finds the Python core through this interpreter.
+export VAELAB_PYTHON := $(PY)
+export RETICULATE_PYTHON := $(PY)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Offline data for this project's machines; elsewhere the loader downloads MNIST itself.
+ifneq ($(wildcard ../shared/data/mnist),)
+export VAELAB_DATA ?= $(abspath ../shared/data/mnist)
+endif
+R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
+          r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
+PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
+
+.PHONY: setup setup-r demo test test-python test-r check-r docs benchmark report clean
+
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+# R and rpy2 (rpy2 compiles against R, so R comes first). Installs Debian packages when root.
+setup-r: $(VENV)/.installed-r
+$(VENV)/.installed-r: $(VENV)/.installed
+	@command -v Rscript >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_DEBS); } || \
+	  { echo "R is missing: install Debian packages $(R_DEBS)"; exit 1; }
+	$(PY) -m pip install -q -e ".[r,dev]"
+	touch $@
+
+demo: setup
+	$(PY) -m vaelab demo --out $(OUT)
+
+test: test-python test-r
+
+test-python: setup-r
+	$(PY) -m pytest -q
+
+test-r: setup-r check-r
+
+check-r:
+	rm -rf vaelab.Rcheck $(PKG_TARBALL)
+	R CMD build --no-resave-data .
+	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual $(PKG_TARBALL)
+	@! grep -q -E "^Status: .*(ERROR|WARNING)" vaelab.Rcheck/00check.log
+
+docs:
+	Rscript -e 'roxygen2::roxygenise()'
+
+benchmark: setup-r
+	$(PY) benchmarks/train_speed.py
+
+report: setup
+	$(PY) data-raw/make_report.py
+
+clean:
+	rm -rf $(VENV) vaelab.Rcheck vaelab_*.tar.gz $(OUT)

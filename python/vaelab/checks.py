@@ -1,0 +1,121 @@
+"""Input validation shared by every public entry point.
+
+Each function takes what a user passed, returns a clean NumPy array, and raises a
+``ValueError`` that says what was wrong and what was expected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28, 1)
+
+
+def as_images(x, name: str = "images") -> np.ndarray:
+    """Return `x` as float32 images of shape (n, 28, 28, 1) with values in [0, 1].
+
+    Accepts (n, 28, 28), (n, 28, 28, 1) and a single (28, 28) or (28, 28, 1) image,
+    which becomes a batch of one.
+    """
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
+                                   or np.issubdtype(arr.dtype, np.integer)
+                                   or arr.dtype == bool):
+        raise ValueError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+        raise ValueError(
+            f"{name}: expected floating-point pixels in [0, 1], got integer dtype {arr.dtype}; "
+            "divide by 255 first (load_mnist() already does)"
+        )
+    if arr.shape in ((28, 28), IMAGE_SHAPE):
+        arr = arr.reshape((1,) + IMAGE_SHAPE)
+    elif arr.ndim == 3 and arr.shape[1:] == (28, 28):
+        arr = arr[..., np.newaxis]
+    if arr.ndim != 4 or arr.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(
+            f"{name}: expected shape (n, 28, 28, 1) or (n, 28, 28), got {arr.shape}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one image, got an empty batch")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        bad = np.unique(np.nonzero(~np.isfinite(arr))[0])
+        raise ValueError(
+            f"{name}: {bad.size} image(s) contain NaN or infinite pixels "
+            f"(first at index {int(bad[0])}); expected finite values in [0, 1]"
+        )
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{name}: expected pixel values in [0, 1], got range [{lo:g}, {hi:g}]"
+            + ("; divide by 255 first" if hi > 1.0 and hi <= 255.0 and lo >= 0.0 else "")
+        )
+    return arr
+
+
+def as_latents(z, latent_dim: int, name: str = "z") -> np.ndarray:
+    """Return `z` as a float32 (n, latent_dim) array; a single vector becomes a batch of one."""
+    arr = np.asarray(z, dtype=np.float32) if _is_numeric(z) else None
+    if arr is None:
+        raise ValueError(f"{name}: expected a numeric array of latent vectors")
+    if arr.ndim == 1:
+        arr = arr[np.newaxis, :]
+    if arr.ndim != 2 or arr.shape[1] != latent_dim:
+        raise ValueError(
+            f"{name}: expected shape (n, {latent_dim}) for this model's latent space, "
+            f"got {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: latent vectors contain NaN or infinite values")
+    return np.ascontiguousarray(arr)
+
+
+def as_labels(y, n: int | None = None, name: str = "labels") -> np.ndarray:
+    """Return digit labels as a 1-d int64 array with values 0..9 (and length `n` if given)."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-d array of digit labels, got shape {arr.shape}")
+    if not _is_numeric(arr) or (np.issubdtype(arr.dtype, np.floating)
+                                and not np.all(arr == np.round(arr))):
+        raise ValueError(f"{name}: expected whole-number digit labels 0..9")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() > 9):
+        raise ValueError(
+            f"{name}: expected digit labels 0..9, got range [{arr.min()}, {arr.max()}]"
+        )
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name}: expected {n} labels (one per image), got {arr.shape[0]}")
+    return arr
+
+
+def as_values(v, name: str, n: int | None = None) -> np.ndarray:
+    """Return a finite 1-d float64 array (of length `n` if given)."""
+    if not _is_numeric(v):
+        raise ValueError(f"{name}: expected numbers")
+    arr = np.asarray(v, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-d array, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name}: expected {n} values, got {arr.shape[0]}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return arr
+
+
+def positive_int(value, name: str, minimum: int = 1) -> int:
+    """Return `value` as an int >= `minimum`, accepting whole floats (R's numerics)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    if float(value) != int(value) or int(value) < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _is_numeric(x) -> bool:
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):
+        return False
+    return arr.dtype != object and (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)

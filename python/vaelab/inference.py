@@ -1,0 +1,137 @@
+"""Using a trained VAE: encode, decode, reconstruct, generate, interpolate, latent grids."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from .checks import as_images, as_latents, positive_int
+from .models import latent_dim_of, submodel
+
+PREDICT_CHUNK = 1000
+
+
+def encode(model, x, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """The latent means (no sampling) of images `x`, shape (n, latent_dim).
+
+    `model` is a vaelab VAE or its encoder.
+
+    Example:
+        >>> z = encode(load_pretrained("vae"), x_test[:10])  # doctest: +SKIP
+    """
+    encoder = submodel(model, "encoder")
+    z_mean, _ = _predict(encoder, as_images(x, "x"), batch_size)
+    return z_mean
+
+
+def encode_distribution(model, x, batch_size: int = PREDICT_CHUNK):
+    """Both encoder outputs ``(z_mean, z_log_var)`` for images `x`."""
+    encoder = submodel(model, "encoder")
+    return tuple(_predict(encoder, as_images(x, "x"), batch_size))
+
+
+def decode(model, z, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """Images (n, 28, 28, 1) decoded from latent vectors `z` (n, latent_dim).
+
+    Example:
+        >>> decode(vae, np.zeros((1, 5))).shape  # doctest: +SKIP
+        (1, 28, 28, 1)
+    """
+    decoder = submodel(model, "decoder")
+    return _predict(decoder, as_latents(z, latent_dim_of(decoder)), batch_size)
+
+
+def reconstruct(model, x, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """``decode(encode(x))``: the reconstruction from the latent means, as in the article."""
+    return decode(model, encode(model, x, batch_size), batch_size)
+
+
+def sample(model, n: int = 16, seed: int | None = None) -> np.ndarray:
+    """`n` new images decoded from latent vectors drawn from the prior N(0, I).
+
+    Example:
+        >>> sample(vae, 4, seed=1).shape  # doctest: +SKIP
+        (4, 28, 28, 1)
+    """
+    n = positive_int(n, "n")
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, latent_dim_of(submodel(model, "decoder")))).astype(np.float32)
+    return decode(model, z)
+
+
+generate = sample
+
+
+def interpolate(model, x_from, x_to, steps: int = 10) -> np.ndarray:
+    """``steps + 1`` images decoded along the straight line between two images' latent means.
+
+    Example:
+        >>> interpolate(vae, x_test[5531], x_test[2553], steps=10).shape  # doctest: +SKIP
+        (11, 28, 28, 1)
+    """
+    steps = positive_int(steps, "steps")
+    ends = np.concatenate([_one_image(x_from, "x_from"), _one_image(x_to, "x_to")])
+    z_from, z_to = encode(model, ends)
+    t = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)[:, np.newaxis]
+    return decode(model, (1.0 - t) * z_from + t * z_to)
+
+
+def grid_values(n: int = 15, quantiles=(0.05, 0.95)) -> np.ndarray:
+    """`n` latent coordinates spaced by normal quantiles, like the book's ``qnorm(seq(...))``."""
+    n = positive_int(n, "n", minimum=2)
+    lo, hi = (float(q) for q in quantiles)
+    if not 0.0 < lo < hi < 1.0:
+        raise ValueError(f"quantiles: expected 0 < low < high < 1, got {quantiles}")
+    return norm.ppf(np.linspace(lo, hi, n)).astype(np.float32)
+
+
+def latent_grid(model, n: int = 15, dims=(0, 1), quantiles=(0.05, 0.95)) -> np.ndarray:
+    """Decode an n x n grid over two latent dimensions (the others fixed at 0).
+
+    Returns an array (n, n, 28, 28, 1) where cell ``[i, j]`` decodes the latent vector with
+    ``z[dims[0]] = values[i]`` and ``z[dims[1]] = values[j]``, `values` being
+    :func:`grid_values`. :func:`tile_grid` turns it into one image.
+
+    Example:
+        >>> latent_grid(load_pretrained("vae_2d"), n=15).shape  # doctest: +SKIP
+        (15, 15, 28, 28, 1)
+    """
+    latent_dim = latent_dim_of(submodel(model, "decoder"))
+    dims = tuple(int(d) for d in dims)
+    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent_dim for d in dims):
+        raise ValueError(
+            f"dims: expected two different latent dimensions in 0..{latent_dim - 1}, got {dims}"
+        )
+    values = grid_values(n, quantiles)
+    n = values.size
+    z = np.zeros((n, n, latent_dim), dtype=np.float32)
+    z[:, :, dims[0]] = values[:, np.newaxis]
+    z[:, :, dims[1]] = values[np.newaxis, :]
+    return decode(model, z.reshape(n * n, latent_dim)).reshape(n, n, 28, 28, 1)
+
+
+def tile_grid(grid) -> np.ndarray:
+    """Tile an (rows, cols, 28, 28[, 1]) array of images into one (rows*28, cols*28) image."""
+    grid = np.asarray(grid)
+    if grid.ndim == 5:
+        grid = grid[..., 0]
+    if grid.ndim != 4:
+        raise ValueError(f"grid: expected shape (rows, cols, h, w[, 1]), got {grid.shape}")
+    rows, cols, h, w = grid.shape
+    return grid.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+
+
+def _one_image(x, name):
+    arr = as_images(x, name)
+    if arr.shape[0] != 1:
+        raise ValueError(f"{name}: expected a single image, got a batch of {arr.shape[0]}")
+    return arr
+
+
+def _predict(model, x, batch_size):
+    """Run `model` over `x` in chunks with its compiled predict function (no tf.data)."""
+    batch_size = positive_int(batch_size, "batch_size")
+    chunks = [model.predict_on_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+    if isinstance(chunks[0], (list, tuple)):
+        return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(chunks[0]))]
+    return np.concatenate([np.asarray(c) for c in chunks])

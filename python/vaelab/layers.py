@@ -1,0 +1,97 @@
+"""Keras layers of vaelab: the sampler and the variational layers that add the VAE loss."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .losses import (bce_reconstruction, check_recipe, kl_term,
+                     perceptual_reconstruction)
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class Sampling(layers.Layer):
+    """Draws z = z_mean + exp(0.5 * z_log_var) * eps with eps ~ N(0, I).
+
+    "Deep Learning with R" prints ``exp(z_log_var) * eps``; that scales by the variance,
+    not the standard deviation, so vaelab uses the correct ``exp(0.5 * z_log_var)``.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class VariationalLayer(layers.Layer):
+    """Adds the VAE loss with ``add_loss`` and returns the reconstruction unchanged.
+
+    Called on ``[x, x_decoded, z_mean, z_log_var]``. The loss is the batch mean of the
+    per-image reconstruction term (binary cross-entropy) plus the KL term, weighted by
+    `recipe` (see :mod:`vaelab.losses`). Both terms are also tracked as the metrics
+    ``reconstruction_loss`` and ``kl_loss``. A model ending in this layer trains with
+    ``compile(optimizer)`` and ``fit(x, None)``.
+
+    Example:
+        >>> out = VariationalLayer()([x, x_decoded, z_mean, z_log_var])  # doctest: +SKIP
+    """
+
+    def __init__(self, recipe: str = "elbo", **kwargs):
+        super().__init__(**kwargs)
+        self.recipe = check_recipe(recipe)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def reconstruction(self, inputs):
+        """Per-image reconstruction term; subclasses change what "close" means."""
+        x, x_decoded = inputs[0], inputs[1]
+        return bce_reconstruction(x, x_decoded, self.recipe)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs[2], inputs[3]
+        reconstruction = self.reconstruction(inputs)
+        kl = kl_term(z_mean, z_log_var, self.recipe)
+        self.add_loss(ops.mean(reconstruction + kl))
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return inputs[1]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "recipe": self.recipe}
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class PerceptualVariationalLayer(VariationalLayer):
+    """The DFC VAE's variational layer: reconstruction measured in a classifier's feature space.
+
+    Called on ``[x, x_decoded, z_mean, z_log_var, features_x, features_decoded]`` where the
+    last two are lists of hidden-layer activations of a frozen classifier, one per entry
+    of `layer_weights`.
+    """
+
+    def __init__(self, layer_weights=(1.0, 1.0), recipe: str = "elbo", **kwargs):
+        super().__init__(recipe=recipe, **kwargs)
+        self.layer_weights = [float(w) for w in layer_weights]
+
+    def reconstruction(self, inputs):
+        features_x, features_decoded = inputs[4], inputs[5]
+        return perceptual_reconstruction(features_x, features_decoded, self.layer_weights,
+                                         self.recipe)
+
+    def get_config(self):
+        return {**super().get_config(), "layer_weights": self.layer_weights}

@@ -1,0 +1,281 @@
+"""Model builders: encoder, decoder, plain VAE, perceptual classifier and DFC VAE.
+
+The architecture is the one shared by Krasser's article and "Deep Learning with R" 8.4,
+kept layer for layer so that published weights load by layer order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from .checks import as_images, as_labels, positive_int
+from .files import atomic_path
+from .layers import PerceptualVariationalLayer, Sampling, VariationalLayer
+from .losses import check_recipe
+
+DEFAULT_PERCEPTUAL_LAYERS = ("conv1", "conv2")
+
+
+def build_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
+    """Image (28, 28, 1) -> ``[z_mean, z_log_var]``, each (latent_dim,)."""
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    x = keras.Input(shape=(28, 28, 1), name="image")
+    h = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = layers.Flatten()(h)
+    h = layers.Dense(32, activation="relu")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    return keras.Model(x, [z_mean, z_log_var], name=name)
+
+
+def build_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
+    """Latent vector (latent_dim,) -> image (28, 28, 1) with pixel probabilities."""
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = layers.Dense(14 * 14 * 64, activation="relu")(z)
+    h = layers.Reshape((14, 14, 64))(h)
+    h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu", strides=2)(h)
+    x_decoded = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+    return keras.Model(z, x_decoded, name=name)
+
+
+def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
+              seed: int | None = None, name: str = "vae") -> keras.Model:
+    """The plain VAE: pixel-wise binary cross-entropy plus KL, added by a VariationalLayer.
+
+    The model comes compiled with `optimizer` and no loss, so ``model.fit(x, None)``
+    (or :func:`vaelab.train_vae`) trains it. Its sub-models are reachable as
+    ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``.
+
+    Example:
+        >>> vae = build_vae(latent_dim=2, recipe="book", seed=1)
+        >>> vae.get_layer("decoder").output_shape
+        (None, 28, 28, 1)
+    """
+    return _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual=None)
+
+
+def build_perceptual_model(seed: int | None = None, name: str = "classifier") -> keras.Model:
+    """The small MNIST classifier whose hidden layers give the DFC VAE its perceptual loss.
+
+    Its convolutions are named ``conv1``, ``conv2`` and ``conv3``. Returned untrained and
+    compiled for sparse categorical cross-entropy with accuracy.
+
+    Example:
+        >>> build_perceptual_model().output_shape
+        (None, 10)
+    """
+    _seed(seed)
+    x = keras.Input(shape=(28, 28, 1), name="image")
+    h = layers.Conv2D(32, 3, activation="relu", name="conv1")(x)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Conv2D(64, 3, activation="relu", name="conv2")(h)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Conv2D(64, 3, activation="relu", name="conv3")(h)
+    h = layers.Flatten()(h)
+    h = layers.Dense(64, activation="relu")(h)
+    probs = layers.Dense(10, activation="softmax", name="probabilities")(h)
+    model = keras.Model(x, probs, name=name)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def train_perceptual_model(x, y, epochs: int = 5, batch_size: int = 128,
+                           validation_data=None, model: keras.Model | None = None,
+                           seed: int | None = None, verbose="auto") -> keras.Model:
+    """Train (a new, or the given) perceptual classifier on images `x` and digit labels `y`.
+
+    Example:
+        >>> clf = train_perceptual_model(x_train, y_train, epochs=1)  # doctest: +SKIP
+    """
+    x = as_images(x, "x")
+    y = as_labels(y, n=x.shape[0], name="y")
+    if validation_data is not None:
+        vx = as_images(validation_data[0], "validation images")
+        validation_data = (vx, as_labels(validation_data[1], n=vx.shape[0],
+                                         name="validation labels"))
+    model = build_perceptual_model(seed=seed) if model is None else model
+    model.fit(x, y, epochs=positive_int(epochs, "epochs"),
+              batch_size=positive_int(batch_size, "batch_size"),
+              validation_data=validation_data, verbose=verbose)
+    return model
+
+
+def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=None,
+                  layer_weights=None, recipe: str = "elbo", optimizer="rmsprop",
+                  seed: int | None = None, name: str = "dfc_vae") -> keras.Model:
+    """The deep feature consistent VAE: reconstruction measured on a classifier's activations.
+
+    `layers` names (or indexes, among the classifier's layers) the hidden layers whose
+    activations are compared, by default its first two convolutions; `layer_weights`
+    weights each (default 1.0). A frozen copy of `perceptual_model` becomes part of the
+    model, so the classifier you pass stays untouched.
+
+    Example:
+        >>> dfc = build_dfc_vae(build_perceptual_model(), latent_dim=5, seed=1)
+        >>> dfc.get_layer("perceptual_features").trainable
+        False
+    """
+    extractor = feature_extractor(perceptual_model, layers)
+    n = len(extractor.outputs)
+    if layer_weights is None:
+        layer_weights = [1.0] * n
+    layer_weights = [float(w) for w in np.atleast_1d(np.asarray(layer_weights, dtype=float))]
+    if len(layer_weights) != n or not all(np.isfinite(w) and w >= 0 for w in layer_weights):
+        raise ValueError(
+            f"layer_weights: expected {n} finite non-negative weights (one per layer), "
+            f"got {layer_weights}"
+        )
+    return _assemble_vae(latent_dim, recipe, optimizer, seed, name,
+                         perceptual=(extractor, layer_weights))
+
+
+def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model:
+    """A frozen copy of `perceptual_model` that outputs the activations of `layers`."""
+    if not isinstance(perceptual_model, keras.Model):
+        raise ValueError(
+            f"perceptual_model: expected a keras.Model (see build_perceptual_model()), "
+            f"got {type(perceptual_model).__name__}"
+        )
+    clone = keras.models.clone_model(perceptual_model)
+    clone.set_weights(perceptual_model.get_weights())
+    names = [l.name for l in clone.layers]
+    wanted = DEFAULT_PERCEPTUAL_LAYERS if layers is None else layers
+    if isinstance(wanted, (str, int, np.integer)):
+        wanted = [wanted]
+    outputs = []
+    for item in wanted:
+        if isinstance(item, (int, np.integer)) and 0 <= int(item) < len(names):
+            item = names[int(item)]
+        if item not in names:
+            raise ValueError(
+                f"layers: {item!r} is not a layer of the perceptual model; "
+                f"expected one of {names} (or an index 0..{len(names) - 1})"
+            )
+        outputs.append(clone.get_layer(item).output)
+    extractor = keras.Model(clone.inputs, outputs, name="perceptual_features")
+    extractor.trainable = False
+    return extractor
+
+
+def save_model(model: keras.Model, path) -> Path:
+    """Save `model` as a ``.keras`` file atomically (a crash never leaves half a file).
+
+    Example:
+        >>> save_model(build_vae(), "vae.keras")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"path: expected a file name ending in .keras, got {str(path)!r}")
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return path
+
+
+def load_model(path) -> keras.Model:
+    """Load a model saved with :func:`save_model` (all vaelab layers are registered).
+
+    Example:
+        >>> vae = load_model("vae.keras")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no model file at {str(path)!r}")
+    try:
+        return keras.models.load_model(path)
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable .keras model ({err})") from err
+
+
+def save_weights(model: keras.Model, path) -> Path:
+    """Save `model`'s weights as ``.weights.h5`` atomically."""
+    path = Path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"path: expected a file name ending in .weights.h5, got {str(path)!r}")
+    with atomic_path(path) as tmp:
+        model.save_weights(tmp)
+    return path
+
+
+def load_weights(model: keras.Model, path) -> keras.Model:
+    """Load ``.weights.h5`` into `model`, explaining a latent size or architecture mismatch."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no weights file at {str(path)!r}")
+    try:
+        model.load_weights(path)
+    except (ValueError, KeyError) as err:
+        raise ValueError(
+            f"{path}: these weights do not fit model {model.name!r}"
+            f"{_latent_note(model)} ({err}); were they saved from a model with another "
+            "latent_dim or architecture?"
+        ) from err
+    return model
+
+
+def latent_dim_of(model: keras.Model) -> int:
+    """The latent size of a VAE, an encoder or a decoder."""
+    if model.name == "decoder":
+        return int(model.inputs[0].shape[-1])
+    encoder = model if model.name == "encoder" else submodel(model, "encoder")
+    return int(encoder.outputs[0].shape[-1])
+
+
+def submodel(model: keras.Model, name: str) -> keras.Model:
+    """``model.get_layer(name)`` with a clear error when `model` is not a vaelab VAE."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model: expected a keras.Model, got {type(model).__name__}")
+    if model.name == name:
+        return model
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise ValueError(
+            f"model {model.name!r} has no sub-model named {name!r}; expected a vaelab VAE "
+            "(build_vae(), build_dfc_vae(), load_pretrained()) or the sub-model itself"
+        ) from None
+
+
+def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual):
+    check_recipe(recipe)
+    _seed(seed)
+    encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
+    x = keras.Input(shape=(28, 28, 1), name="image")
+    z_mean, z_log_var = encoder(x)
+    z = Sampling(seed=seed, name="sampling")([z_mean, z_log_var])
+    x_decoded = decoder(z)
+    if perceptual is None:
+        out = VariationalLayer(recipe=recipe, name="variational")(
+            [x, x_decoded, z_mean, z_log_var])
+    else:
+        extractor, layer_weights = perceptual
+        features_x, features_decoded = extractor(x), extractor(x_decoded)
+        out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
+            [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
+    model = keras.Model(x, out, name=name)
+    model.compile(optimizer=optimizer)
+    return model
+
+
+def _as_list(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def _seed(seed):
+    if seed is not None:
+        keras.utils.set_random_seed(positive_int(seed, "seed", minimum=0))
+
+
+def _latent_note(model):
+    try:
+        return f" (latent_dim {latent_dim_of(model)})"
+    except ValueError:
+        return ""

@@ -1,0 +1,108 @@
+"""Matplotlib figures. Each function returns a Figure and, given `path`, saves it atomically."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .checks import as_images, as_labels  # noqa: E402
+from .files import atomic_path  # noqa: E402
+from .inference import grid_values, tile_grid  # noqa: E402
+from .metrics import laplacian_variance  # noqa: E402
+
+
+def plot_images(rows: dict, titles=None, path=None):
+    """One row of images per entry of `rows` ({row name: images}), e.g. originals and reconstructions.
+
+    Example:
+        >>> fig = plot_images({"original": x[:10], "plain VAE": r[:10]})  # doctest: +SKIP
+    """
+    if not isinstance(rows, dict):
+        rows = {"": rows}
+    data = {name: as_images(imgs, f"rows[{name!r}]")[..., 0] for name, imgs in rows.items()}
+    ncol = max(len(v) for v in data.values())
+    fig, axes = plt.subplots(len(data), ncol, figsize=(ncol * 1.0, len(data) * 1.1 + 0.2),
+                             squeeze=False)
+    for r, (name, imgs) in enumerate(data.items()):
+        for c in range(ncol):
+            ax = axes[r, c]
+            ax.set_axis_off()
+            if c < len(imgs):
+                ax.imshow(imgs[c], cmap="gray", vmin=0, vmax=1)
+            if titles is not None and r == 0 and c < len(titles):
+                ax.set_title(str(titles[c]), fontsize=8)
+        axes[r, 0].text(-2, 14, name, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(left=0.12, wspace=0.05, hspace=0.1)
+    return save_figure(fig, path)
+
+
+def plot_manifold(grid, quantiles=(0.05, 0.95), path=None):
+    """The latent manifold as one image on a black background, like the book's figure.
+
+    `grid` is the (n, n, 28, 28, 1) array of :func:`vaelab.latent_grid`; the axes show the
+    latent coordinates of the rows and columns.
+    """
+    grid = np.asarray(grid)
+    n = grid.shape[0]
+    values = grid_values(n, quantiles)
+    fig, ax = plt.subplots(figsize=(8, 8))
+    ax.imshow(tile_grid(grid), cmap="gray", vmin=0, vmax=1)
+    ticks = np.arange(n) * 28 + 14
+    ax.set_xticks(ticks, [f"{v:.2f}" for v in values], rotation=90, fontsize=7)
+    ax.set_yticks(ticks, [f"{v:.2f}" for v in values], fontsize=7)
+    ax.set_xlabel("latent dimension 2")
+    ax.set_ylabel("latent dimension 1")
+    return save_figure(fig, path)
+
+
+def plot_latent_scatter(z, labels, dims=(0, 1), path=None):
+    """Latent means of images, coloured by digit, over two latent dimensions."""
+    z = np.asarray(z, dtype=np.float32)
+    y = as_labels(labels, n=z.shape[0])
+    fig, ax = plt.subplots(figsize=(7, 6))
+    points = ax.scatter(z[:, dims[0]], z[:, dims[1]], c=y, cmap="tab10", s=2, vmin=-0.5,
+                        vmax=9.5)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel(f"z[{dims[0]}]")
+    ax.set_ylabel(f"z[{dims[1]}]")
+    return save_figure(fig, path)
+
+
+def plot_laplacian_boxplot(images, labels, path=None):
+    """Boxplots of the Laplacian variance of `images` per digit class."""
+    values = laplacian_variance(images)
+    y = as_labels(labels, n=values.size)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.boxplot([values[y == d] for d in range(10)], labels=[str(d) for d in range(10)])
+    ax.set_xlabel("digit")
+    ax.set_ylabel("variance of the Laplacian")
+    return save_figure(fig, path)
+
+
+def plot_laplacian_histograms(blur: dict, labels, bins: int = 50, path=None):
+    """Histograms of Laplacian variance ({name: values}) for digits other than 1, and for 1."""
+    y = as_labels(labels)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, (title, mask) in zip(axes, (("digits other than 1", y != 1), ("digit 1", y == 1))):
+        for name, values in blur.items():
+            ax.hist(np.asarray(values)[mask], bins=bins, alpha=0.2, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("variance of the Laplacian")
+        ax.legend()
+    return save_figure(fig, path)
+
+
+def plot_interpolations(rows: dict, path=None):
+    """Interpolation rows ({"1 -> 5": images, ...}), one row each."""
+    return plot_images(rows, path=path)
+
+
+def save_figure(fig, path=None):
+    """Save `fig` to `path` atomically (format from the suffix) if a path is given; return it."""
+    if path is not None:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    return fig

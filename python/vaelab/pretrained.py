@@ -1,0 +1,150 @@
+"""Shipped pretrained weights: a manifest, hash-checked loading, and export for data-raw/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .data import sha256_file
+from .files import write_text
+from .models import build_dfc_vae, build_perceptual_model, build_vae, save_weights
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+PRETRAINED = ("classifier", "vae", "dfc_vae", "vae_2d")
+
+
+def manifest(weights_dir=None) -> dict:
+    """The manifest of shipped weights: {name: entry}, empty when none are shipped.
+
+    Example:
+        >>> sorted(manifest())  # doctest: +SKIP
+        ['classifier', 'dfc_vae', 'vae', 'vae_2d']
+    """
+    path = Path(weights_dir or WEIGHTS_DIR) / "manifest.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))["models"]
+
+
+def available_pretrained(weights_dir=None) -> list:
+    """Names of the pretrained models shipped with this installation."""
+    return sorted(manifest(weights_dir))
+
+
+def load_pretrained(name: str, weights_dir=None) -> keras.Model:
+    """Build a shipped model and load its weights after checking their sha256.
+
+    Names: ``classifier`` (the perceptual MNIST classifier), ``vae`` and ``dfc_vae``
+    (latent_dim 5, the article's recipe), ``vae_2d`` (latent_dim 2, the book's recipe).
+
+    Example:
+        >>> vae = load_pretrained("vae")  # doctest: +SKIP
+    """
+    entries = manifest(weights_dir)
+    if name not in entries:
+        shipped = ", ".join(sorted(entries)) or "none"
+        raise ValueError(
+            f"name: no pretrained model {name!r}; expected one of {list(PRETRAINED)} "
+            f"(shipped here: {shipped})"
+        )
+    entry = entries[name]
+    model = _build(entry, weights_dir)
+    model.load_weights(verified_weights_file(name, weights_dir))
+    return model
+
+
+def verified_weights_file(name: str, weights_dir=None) -> Path:
+    """Path of `name`'s weights file once its sha256 matches the manifest."""
+    entry = manifest(weights_dir)[name]
+    path = Path(weights_dir or WEIGHTS_DIR) / entry["file"]
+    if not path.exists():
+        raise FileNotFoundError(f"pretrained weights for {name!r} are missing: {path}")
+    actual = sha256_file(path)
+    if actual != entry["sha256"]:
+        raise ValueError(
+            f"{path}: sha256 {actual} does not match the manifest's {entry['sha256']}; "
+            "the file is corrupted or was replaced: reinstall vaelab"
+        )
+    return path
+
+
+def export_pretrained(model: keras.Model, name: str, entry: dict, weights_dir=None) -> dict:
+    """Write `model`'s weights and its manifest entry (used by the data-raw scripts).
+
+    `entry` holds the architecture and provenance (architecture, latent_dim, recipe,
+    data, epochs, seed, versions, metrics); the file name and sha256 are added here.
+    """
+    weights_dir = Path(weights_dir or WEIGHTS_DIR)
+    file = f"{name}.weights.h5"
+    save_weights(model, weights_dir / file)
+    entry = {**entry, "file": file, "sha256": sha256_file(weights_dir / file)}
+    path = weights_dir / "manifest.json"
+    models = manifest(weights_dir)
+    models[name] = entry
+    write_text(path, json.dumps({"models": dict(sorted(models.items()))}, indent=2) + "\n")
+    return entry
+
+
+def load_keras2_weights(model: keras.Model, path) -> keras.Model:
+    """Load a legacy Keras 2 ``.h5`` weights file into `model` by layer order (never by name).
+
+    Keras 2 named layers ``conv2d_1``, ``dense_3`` and so on; Keras 3 names differ, so the
+    arrays are taken in the file's layer order and matched shape by shape to
+    ``model.weights``. Use it for weights published with the article.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no weights file at {str(path)!r}")
+    with h5py.File(path, "r") as f:
+        root = f["model_weights"] if "model_weights" in f else f
+        arrays = _keras2_arrays(root)
+    targets = model.weights
+    if len(arrays) != len(targets):
+        raise ValueError(
+            f"{path}: holds {len(arrays)} weight arrays but model {model.name!r} has "
+            f"{len(targets)}; expected the same architecture"
+        )
+    for i, (variable, value) in enumerate(zip(targets, arrays)):
+        if tuple(variable.shape) != value.shape:
+            raise ValueError(
+                f"{path}: weight {i} has shape {value.shape} but the model expects "
+                f"{tuple(variable.shape)} ({variable.path}); a different latent_dim?"
+            )
+    for variable, value in zip(targets, arrays):
+        variable.assign(value)
+    return model
+
+
+def _keras2_arrays(group) -> list:
+    arrays = []
+    for layer in _names(group.attrs.get("layer_names", [])):
+        sub = group[layer]
+        names = _names(sub.attrs.get("weight_names", []))
+        if names:
+            arrays.extend(np.asarray(sub[w]) for w in names)
+        elif "layer_names" in sub.attrs:  # a nested model saved as one layer
+            arrays.extend(_keras2_arrays(sub))
+    return arrays
+
+
+def _names(values):
+    return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _build(entry: dict, weights_dir):
+    arch = entry["architecture"]
+    if arch == "perceptual_model":
+        return build_perceptual_model()
+    if arch == "vae":
+        return build_vae(latent_dim=entry["latent_dim"], recipe=entry.get("recipe", "elbo"))
+    if arch == "dfc_vae":
+        classifier = load_pretrained(entry["perceptual_model"], weights_dir)
+        return build_dfc_vae(classifier, latent_dim=entry["latent_dim"],
+                             layers=entry["layers"], layer_weights=entry["layer_weights"],
+                             recipe=entry.get("recipe", "elbo"))
+    raise ValueError(f"manifest: unknown architecture {arch!r}")

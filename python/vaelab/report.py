@@ -1,0 +1,123 @@
+"""Evaluate trained models on the test set and write a Markdown report with its figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .files import write_text
+from .inference import interpolate, latent_grid, reconstruct
+from .metrics import classifier_accuracy, laplacian_variance, reconstruction_errors
+from .plots import (plot_images, plot_interpolations, plot_laplacian_boxplot,
+                    plot_laplacian_histograms, plot_manifold, save_figure)
+from .stats import blur_comparison, default_groups
+
+# The article's hand-picked test digits 0..9.
+ARTICLE_DIGITS = (5531, 2553, 1432, 4526, 9960, 6860, 6987, 3720, 5003, 9472)
+ARTICLE_INTERPOLATIONS = ((1, 5), (1, 3), (3, 7))
+
+
+def showcase_indices(labels) -> list:
+    """The article's ten test digits when `labels` is the full test set, else the first of each digit."""
+    y = np.asarray(labels)
+    if y.size == 10000 and [int(y[i]) for i in ARTICLE_DIGITS] == list(range(10)):
+        return list(ARTICLE_DIGITS)
+    return [int(np.flatnonzero(y == d)[0]) for d in range(10) if np.any(y == d)]
+
+
+def evaluate(models: dict, classifier, x, labels) -> dict:
+    """Numbers of the report: blur per group, all paired tests, accuracy and errors per model.
+
+    `models` maps a display name (``"plain VAE"``, ``"DFC VAE"``) to a trained VAE.
+    """
+    recs = {name: reconstruct(model, x) for name, model in models.items()}
+    groups = default_groups(labels)
+    blur = {"original": laplacian_variance(x)}
+    blur.update({name: laplacian_variance(r) for name, r in recs.items()})
+    tests = blur_comparison(x, labels, recs)
+    accuracy = {"original": classifier_accuracy(classifier, x, labels)}
+    accuracy.update({name: classifier_accuracy(classifier, r, labels)
+                     for name, r in recs.items()})
+    return {
+        "n_images": int(len(x)),
+        "mean_laplacian_variance": {
+            group: {name: float(v[mask].mean()) for name, v in blur.items()}
+            for group, mask in groups.items()
+        },
+        "tests": tests.to_dict(orient="records"),
+        "classifier_accuracy": accuracy,
+        "reconstruction_error": {name: reconstruction_errors(x, r) for name, r in recs.items()},
+        "_reconstructions": recs,
+        "_blur": blur,
+    }
+
+
+def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
+                 title: str = "vaelab report", notes: str = "") -> Path:
+    """Evaluate `models` and write ``report.md``, ``metrics.json`` and figures under `out`.
+
+    Every file is written atomically. Returns the report's path.
+
+    Example:
+        >>> write_report("out", {"plain VAE": vae, "DFC VAE": dfc}, clf, x_test, y_test)  # doctest: +SKIP
+    """
+    out = Path(out)
+    results = evaluate(models, classifier, x, labels)
+    recs, blur = results.pop("_reconstructions"), results.pop("_blur")
+    picks = showcase_indices(labels)
+    figures = {"reconstructions.png": plot_images(
+        {"original": x[picks], **{n: r[picks] for n, r in recs.items()}})}
+    for name, model in models.items():
+        rows = {f"{a} -> {b}": interpolate(model, x[picks[a]], x[picks[b]], steps=10)
+                for a, b in ARTICLE_INTERPOLATIONS if max(a, b) < len(picks)}
+        figures[f"interpolation_{_slug(name)}.png"] = plot_interpolations(rows)
+    figures["laplacian_boxplot.png"] = plot_laplacian_boxplot(x, labels)
+    figures["laplacian_histograms.png"] = plot_laplacian_histograms(blur, labels)
+    if manifold_model is not None:
+        figures["manifold.png"] = plot_manifold(latent_grid(manifold_model, n=15))
+    for file, fig in figures.items():
+        save_figure(fig, out / file)
+        plt.close(fig)
+    write_text(out / "metrics.json", json.dumps(results, indent=2) + "\n")
+    report = _markdown(results, list(figures), title, notes)
+    return write_text(out / "report.md", report)
+
+
+def _markdown(results, figures, title, notes):
+    lines = [f"# {title}", ""]
+    if notes:
+        lines += [notes, ""]
+    lines += [f"Evaluated on {results['n_images']} test images.", "",
+              "## Sharpness: mean variance of the Laplacian", ""]
+    groups = results["mean_laplacian_variance"]
+    names = list(next(iter(groups.values())))
+    lines += ["| group | " + " | ".join(names) + " |",
+              "| --- |" + " --- |" * len(names)]
+    for group, means in groups.items():
+        lines.append(f"| {group} | " + " | ".join(f"{means[n]:.4f}" for n in names) + " |")
+    lines += ["", "## Paired tests (a - b)", "",
+              "| group | a | b | mean diff | t | df | p (t) | 95% CI | p (Wilcoxon) | d_z |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for t in results["tests"]:
+        lines.append(
+            f"| {t['group']} | {t['a']} | {t['b']} | {t['mean_difference']:.4f} | "
+            f"{t['t_statistic']:.2f} | {t['df']:.0f} | {t['t_pvalue']:.3g} | "
+            f"[{t['ci_low']:.4f}, {t['ci_high']:.4f}] | {t['wilcoxon_pvalue']:.3g} | "
+            f"{t['cohens_dz']:.2f} |")
+    lines += ["", "## Recognisability and reconstruction error", "",
+              "| images | classifier accuracy | BCE per pixel | MSE per pixel |",
+              "| --- | --- | --- | --- |"]
+    for name, acc in results["classifier_accuracy"].items():
+        err = results["reconstruction_error"].get(name)
+        cells = ("-", "-") if err is None else (f"{err['bce']:.4f}", f"{err['mse']:.4f}")
+        lines.append(f"| {name} | {acc:.4f} | {cells[0]} | {cells[1]} |")
+    lines += ["", "## Figures", ""]
+    lines += [f"![{f[:-4]}]({f})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
