@@ -7,6 +7,8 @@ import hashlib
 import os
 import tempfile
 import urllib.request
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +114,7 @@ def read_idx(path) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise ValueError(f"{path}: cannot be read as an IDX file ({err}); is it corrupted?") \
             from err
     if len(raw) < 8:
@@ -200,7 +202,7 @@ def _read_npz(npz: Path):
     try:
         with np.load(npz) as data:
             arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-    except (KeyError, OSError, ValueError) as err:
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise ValueError(
             f"{npz}: expected an npz with x_train, y_train, x_test, y_test ({err})"
         ) from err

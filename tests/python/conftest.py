@@ -1,0 +1,67 @@
+"""Shared fixtures: synthetic MNIST-like files, real MNIST when VAELAB_DATA has it, tiny models."""
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Run against the checkout when vaelab is not installed (e.g. a bare venv with the dependencies).
+if importlib.util.find_spec("vaelab") is None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
+
+import vaelab  # noqa: E402
+from vaelab.pretrained import export_pretrained  # noqa: E402
+
+from helpers import synthetic_images  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Real MNIST from VAELAB_DATA; tests that want real digits skip without it."""
+    folder = os.environ.get("VAELAB_DATA")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("real MNIST not available: set VAELAB_DATA to a folder with MNIST")
+    return vaelab.load_mnist(folder, download=False)
+
+
+@pytest.fixture(scope="session")
+def digits(mnist):
+    """The first 256 real training images with labels."""
+    (x_train, y_train), _ = mnist
+    return x_train[:256], y_train[:256]
+
+
+@pytest.fixture(scope="session")
+def images():
+    """60 synthetic images with labels cycling through 0..9 (six of each digit)."""
+    return synthetic_images(60, seed=3), (np.arange(60) % 10).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """An untrained perceptual classifier (seeded)."""
+    return vaelab.build_perceptual_model(seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_weights_dir(tmp_path_factory, classifier):
+    """A weights folder with all four pretrained names exported from untrained models."""
+    folder = tmp_path_factory.mktemp("weights")
+    common = {"data": "synthetic", "seed": 1}
+    export_pretrained(classifier, "classifier",
+                      {**common, "architecture": "perceptual_model", "latent_dim": None}, folder)
+    export_pretrained(vaelab.build_vae(latent_dim=5, seed=1), "vae",
+                      {**common, "architecture": "vae", "latent_dim": 5, "recipe": "elbo"},
+                      folder)
+    export_pretrained(vaelab.build_dfc_vae(classifier, latent_dim=5, seed=1), "dfc_vae",
+                      {**common, "architecture": "dfc_vae", "latent_dim": 5, "recipe": "elbo",
+                       "layers": ["conv1", "conv2"], "layer_weights": [1.0, 1.0],
+                       "perceptual_model": "classifier"}, folder)
+    export_pretrained(vaelab.build_vae(latent_dim=2, recipe="book", seed=1), "vae_2d",
+                      {**common, "architecture": "vae", "latent_dim": 2, "recipe": "book"},
+                      folder)
+    return folder

@@ -1,0 +1,62 @@
+"""Helpers shared by the test files: synthetic IDX/npz files and images (never real MNIST)."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    """An IDX file's bytes: big-endian magic (0x0800 | ndim), one int32 per dim, uint8 data."""
+    array = np.asarray(array, dtype=np.uint8)
+    magic = (0x0800 | array.ndim) if magic is None else magic
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
+def write_idx(path, array, magic=None, gz=None) -> Path:
+    """Write `array` as an IDX file, gzipped when the name ends in .gz (or `gz` says so)."""
+    path = Path(path)
+    data = idx_bytes(array, magic)
+    gz = path.suffix == ".gz" if gz is None else gz
+    path.write_bytes(gzip.compress(data, compresslevel=1) if gz else data)
+    return path
+
+
+def synthetic_images(n: int, seed: int = 0) -> np.ndarray:
+    """`n` float32 (28, 28, 1) images of random bright strokes on black, a little like digits."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, 28, 28), np.float32)
+    for img in x:
+        for _ in range(3):
+            r, c = rng.integers(4, 24, size=2)
+            dr, dc = rng.integers(-1, 2, size=2)
+            for k in range(-6, 7):
+                rr, cc = r + k * dr, c + k * (dc if dr or dc else 1)
+                if 0 <= rr < 27 and 0 <= cc < 27:
+                    img[rr:rr + 2, cc:cc + 2] = rng.uniform(0.6, 1.0)
+    return x[..., np.newaxis]
+
+
+def synthetic_mnist_npz(folder, n_train: int = 120, n_test: int = 120, label=None) -> Path:
+    """Write a small mnist.npz (uint8 images, labels cycling 0..9 or all `label`) into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def split(n, seed):
+        x = np.round(synthetic_images(n, seed)[..., 0] * 255).astype(np.uint8)
+        y = np.full(n, label, np.uint8) if label is not None else (np.arange(n) % 10).astype(
+            np.uint8)
+        return x, y
+
+    (x_train, y_train), (x_test, y_test) = split(n_train, 1), split(n_test, 2)
+    np.savez(folder / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test,
+             y_test=y_test)
+    return folder / "mnist.npz"
+
+
+def assert_no_temp_files(folder, expected):
+    """`folder` holds exactly the files `expected` (no leftover temporary files)."""
+    assert sorted(p.name for p in Path(folder).iterdir()) == sorted(expected)
