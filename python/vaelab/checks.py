@@ -17,7 +17,10 @@ def as_images(x, name: str = "images") -> np.ndarray:
     Accepts (n, 28, 28), (n, 28, 28, 1) and a single (28, 28) or (28, 28, 1) image,
     which becomes a batch of one.
     """
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as err:  # ragged nested lists
+        raise ValueError(f"{name}: expected a numeric array of images ({err})") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
                                    or np.issubdtype(arr.dtype, np.integer)
                                    or arr.dtype == bool):

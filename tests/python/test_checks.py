@@ -1,0 +1,114 @@
+"""vaelab.checks: what every entry point accepts, and the errors for what it refuses."""
+
+import re
+
+import numpy as np
+import pytest
+
+from vaelab.checks import as_images, as_labels, as_latents, as_values, positive_int
+
+
+@pytest.mark.parametrize("shape, n", [((3, 28, 28, 1), 3), ((3, 28, 28), 3), ((28, 28), 1),
+                                      ((28, 28, 1), 1)])
+def test_as_images_accepts_batches_and_single_images(shape, n):
+    x = np.random.default_rng(0).random(shape)
+    out = as_images(x)
+    assert out.shape == (n, 28, 28, 1)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out.reshape(-1), x.reshape(-1).astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, bool])
+def test_as_images_refuses_integer_pixels(dtype):
+    with pytest.raises(ValueError, match=rf"x: expected floating-point pixels in \[0, 1\], got "
+                                         rf"integer dtype {np.dtype(dtype).name}; divide by 255"):
+        as_images(np.zeros((2, 28, 28), dtype), "x")
+
+
+def test_as_images_refuses_non_numbers():
+    with pytest.raises(ValueError, match=r"images: expected a numeric array, got dtype <U1"):
+        as_images(np.full((2, 28, 28), "a"))
+    with pytest.raises(ValueError, match=r"expected a numeric array, got dtype object"):
+        as_images(np.array([np.zeros((28, 28)), None], dtype=object))
+    with pytest.raises(ValueError, match=r"images: expected a numeric array of images"):
+        as_images([np.zeros((28, 28)), np.zeros((27, 28))])
+
+
+@pytest.mark.parametrize("shape", [(2, 32, 32), (2, 28, 28, 3), (784,), (2, 784), (1, 2, 28, 28, 1)])
+def test_as_images_wrong_shape(shape):
+    with pytest.raises(ValueError, match=rf"x: expected shape \(n, 28, 28, 1\) or \(n, 28, 28\), "
+                                         rf"got {re.escape(str(shape))}"):
+        as_images(np.zeros(shape, np.float32), "x")
+
+
+def test_as_images_empty_batch():
+    with pytest.raises(ValueError, match=r"expected at least one image, got an empty batch"):
+        as_images(np.zeros((0, 28, 28), np.float32))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_as_images_nan_images(bad):
+    x = np.zeros((5, 28, 28, 1), np.float32)
+    x[3, 4, 5, 0] = bad
+    x[4, 0, 0, 0] = bad
+    with pytest.raises(ValueError, match=r"x_test: 2 image\(s\) contain NaN or infinite pixels "
+                                         r"\(first at index 3\); expected finite values"):
+        as_images(x, "x_test")
+
+
+def test_as_images_value_range():
+    x = np.zeros((2, 28, 28), np.float32)
+    x[1, 3, 3] = 255.0
+    with pytest.raises(ValueError, match=r"expected pixel values in \[0, 1\], got range "
+                                         r"\[0, 255\]; divide by 255 first"):
+        as_images(x)
+    x[1, 3, 3] = -0.5
+    with pytest.raises(ValueError, match=r"got range \[-0\.5, 0\]$"):
+        as_images(x)
+
+
+def test_as_latents():
+    np.testing.assert_array_equal(as_latents([1, 2, 3], 3), [[1, 2, 3]])
+    assert as_latents(np.zeros((4, 2), np.float64), 2).dtype == np.float32
+    with pytest.raises(ValueError, match=r"z: expected shape \(n, 5\) for this model's latent "
+                                         r"space, got \(3, 4\)"):
+        as_latents(np.zeros((3, 4)), 5)
+    with pytest.raises(ValueError, match=r"z: latent vectors contain NaN or infinite values"):
+        as_latents([[0.0, np.nan]], 2)
+    with pytest.raises(ValueError, match=r"z: expected a numeric array of latent vectors"):
+        as_latents(["a", "b"], 2)
+
+
+def test_as_labels():
+    np.testing.assert_array_equal(as_labels(np.array([[1], [2]], np.uint8)), [1, 2])
+    assert as_labels([1.0, 9.0]).dtype == np.int64
+    with pytest.raises(ValueError, match=r"y: expected a 1-d array of digit labels, got shape "
+                                         r"\(2, 2\)"):
+        as_labels(np.zeros((2, 2)), name="y")
+    with pytest.raises(ValueError, match=r"expected whole-number digit labels 0\.\.9"):
+        as_labels([1.5, 2.0])
+    with pytest.raises(ValueError, match=r"expected digit labels 0\.\.9, got range \[-1, 10\]"):
+        as_labels([-1, 3, 10])
+    with pytest.raises(ValueError, match=r"expected 3 labels \(one per image\), got 2"):
+        as_labels([1, 2], n=3)
+
+
+def test_as_values():
+    np.testing.assert_array_equal(as_values([1, 2], "a"), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"a: expected numbers"):
+        as_values(["x"], "a")
+    with pytest.raises(ValueError, match=r"a: expected a 1-d array, got shape \(1, 2\)"):
+        as_values([[1, 2]], "a")
+    with pytest.raises(ValueError, match=r"b: expected 3 values, got 2"):
+        as_values([1, 2], "b", n=3)
+    with pytest.raises(ValueError, match=r"a: contains NaN or infinite values"):
+        as_values([1, np.nan], "a")
+
+
+def test_positive_int():
+    assert positive_int(3.0, "epochs") == 3 and isinstance(positive_int(np.int64(2), "n"), int)
+    assert positive_int(0, "seed", minimum=0) == 0
+    for bad in (0, -1, 2.5, True, "3", None):
+        with pytest.raises(ValueError, match=rf"epochs: expected an integer >= 1, got "
+                                             rf"{re.escape(repr(bad))}$"):
+            positive_int(bad, "epochs")
