@@ -76,7 +76,8 @@ def plot_laplacian_boxplot(images, labels, path=None):
     values = laplacian_variance(images)
     y = as_labels(labels, n=values.size)
     fig, ax = plt.subplots(figsize=(8, 4))
-    ax.boxplot([values[y == d] for d in range(10)], labels=[str(d) for d in range(10)])
+    ax.boxplot([values[y == d] for d in range(10)])
+    ax.set_xticks(range(1, 11), [str(d) for d in range(10)])
     ax.set_xlabel("digit")
     ax.set_ylabel("variance of the Laplacian")
     return save_figure(fig, path)
@@ -87,8 +88,11 @@ def plot_laplacian_histograms(blur: dict, labels, bins: int = 50, path=None):
     y = as_labels(labels)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, (title, mask) in zip(axes, (("digits other than 1", y != 1), ("digit 1", y == 1))):
+        # Shared bin edges, so the series are compared bin for bin.
+        edges = np.histogram_bin_edges(np.concatenate([np.asarray(v)[mask] for v in blur.values()]),
+                                       bins=bins)
         for name, values in blur.items():
-            ax.hist(np.asarray(values)[mask], bins=bins, alpha=0.2, label=name)
+            ax.hist(np.asarray(values)[mask], bins=edges, alpha=0.2, label=name)
         ax.set_title(title)
         ax.set_xlabel("variance of the Laplacian")
         ax.legend()
