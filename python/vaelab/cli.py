@@ -38,7 +38,7 @@ def _parser():
     t = sub.add_parser("train", parents=[common], help="train one model and save its weights")
     t.add_argument("--model", choices=MODELS, required=True, help="which model to train")
     t.add_argument("--epochs", type=int, default=None,
-                   help="epochs (default: the shipped recipe: 5 classifier, 15 VAEs, 10 vae_2d)")
+                   help="epochs (default: the shipped recipe: 10 classifier, 15 VAEs, 10 vae_2d)")
     t.add_argument("--batch-size", type=int, default=None,
                    help="batch size (default: the shipped recipe: 128 classifier, 32, 16 vae_2d)")
     t.add_argument("--classifier", default=None, help=(
@@ -80,7 +80,7 @@ def _train(args):
     (x, y), (xt, yt) = _data(args)
     out = Path(args.out)
     if args.model == "classifier":
-        model = train_perceptual_model(x, y, epochs=args.epochs or 5,
+        model = train_perceptual_model(x, y, epochs=args.epochs or 10,
                                        batch_size=args.batch_size or 128,
                                        validation_data=(xt, yt), seed=args.seed)
     else:

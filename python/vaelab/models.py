@@ -88,10 +88,16 @@ def build_perceptual_model(seed: int | None = None, name: str = "classifier") ->
     return model
 
 
-def train_perceptual_model(x, y, epochs: int = 5, batch_size: int = 128,
+def train_perceptual_model(x, y, epochs: int = 10, batch_size: int = 128,
                            validation_data=None, model: keras.Model | None = None,
-                           seed: int | None = None, verbose="auto") -> keras.Model:
+                           shift: float = 2.0, seed: int | None = None,
+                           verbose="auto") -> keras.Model:
     """Train (a new, or the given) perceptual classifier on images `x` and digit labels `y`.
+
+    Training images are shifted at random by up to `shift` pixels in each direction
+    (0 turns this off): a training-only layer wrapped around the classifier, which is
+    returned unchanged in architecture. With the defaults it reaches about 99% test
+    accuracy on MNIST.
 
     Example:
         >>> clf = train_perceptual_model(x_train, y_train, epochs=1)  # doctest: +SKIP
@@ -102,10 +108,20 @@ def train_perceptual_model(x, y, epochs: int = 5, batch_size: int = 128,
         vx = as_images(validation_data[0], "validation images")
         validation_data = (vx, as_labels(validation_data[1], n=vx.shape[0],
                                          name="validation labels"))
+    if not 0.0 <= float(shift) < 14.0:
+        raise ValueError(f"shift: expected a number of pixels in [0, 14), got {shift}")
     model = build_perceptual_model(seed=seed) if model is None else model
-    model.fit(x, y, epochs=positive_int(epochs, "epochs"),
-              batch_size=positive_int(batch_size, "batch_size"),
-              validation_data=validation_data, verbose=verbose)
+    trainer = model
+    if shift > 0:
+        trainer = keras.Sequential([
+            keras.Input(shape=(28, 28, 1)),
+            layers.RandomTranslation(shift / 28, shift / 28, fill_mode="constant", seed=seed),
+            model])
+        trainer.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                        metrics=["accuracy"])
+    trainer.fit(x, y, epochs=positive_int(epochs, "epochs"),
+                batch_size=positive_int(batch_size, "batch_size"),
+                validation_data=validation_data, verbose=verbose)
     return model
 
 
@@ -212,6 +228,9 @@ def load_weights(model: keras.Model, path) -> keras.Model:
         raise FileNotFoundError(f"no weights file at {str(path)!r}")
     try:
         model.load_weights(path)
+    except OSError as err:  # h5py cannot open it
+        raise ValueError(f"{path}: not a readable .weights.h5 file ({err}); is it corrupted?") \
+            from err
     except (ValueError, KeyError) as err:
         raise ValueError(
             f"{path}: these weights do not fit model {model.name!r}"
