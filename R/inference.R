@@ -1,0 +1,152 @@
+#' Encode images to latent means, decode latent vectors to images
+#'
+#' `encode()` returns the encoder's mean (no sampling), as the article does;
+#' `encode_distribution()` returns the mean and the log-variance. `decode()`
+#' turns latent vectors into images, and `reconstruct()` is
+#' `decode(model, encode(model, x))`.
+#'
+#' @param model A vaelab VAE (or, for `encode()`, its encoder; for `decode()`,
+#'   its decoder).
+#' @param x Images, an array `n x 28 x 28 x 1` (or `n x 28 x 28`) with values
+#'   in `[0, 1]`.
+#' @param z Latent vectors, a matrix `n x latent_dim` (or one vector).
+#' @param batch_size Images per prediction step; it changes speed, not results.
+#' @return `encode()`: a matrix `n x latent_dim`. `encode_distribution()`: a
+#'   list of `z_mean` and `z_log_var`. `decode()`, `reconstruct()`: an array
+#'   `n x 28 x 28 x 1`.
+#' @export
+#' @examplesIf vaelab_available()
+#' vae <- build_vae(latent_dim = 2, seed = 1)
+#' x <- array(runif(3 * 28 * 28), c(3, 28, 28, 1))
+#' z <- encode(vae, x)
+#' dim(z)
+#' dim(decode(vae, z))
+#' dim(reconstruct(vae, x))
+encode <- function(model, x, batch_size = 1000) {
+  vaelab_call("encode", model = as_model(model), x = as_images(x),
+              batch_size = as_int(batch_size, "batch_size"))
+}
+
+#' @rdname encode
+#' @export
+encode_distribution <- function(model, x, batch_size = 1000) {
+  out <- vaelab_call("encode_distribution", model = as_model(model), x = as_images(x),
+                     batch_size = as_int(batch_size, "batch_size"))
+  stats::setNames(out, c("z_mean", "z_log_var"))
+}
+
+#' @rdname encode
+#' @export
+decode <- function(model, z, batch_size = 1000) {
+  vaelab_call("decode", model = as_model(model), z = as_latents(z),
+              batch_size = as_int(batch_size, "batch_size"))
+}
+
+#' @rdname encode
+#' @export
+reconstruct <- function(model, x, batch_size = 1000) {
+  vaelab_call("reconstruct", model = as_model(model), x = as_images(x),
+              batch_size = as_int(batch_size, "batch_size"))
+}
+
+#' Generate new images from the prior
+#'
+#' Decodes `n` latent vectors drawn from the standard normal prior. Python
+#' calls this `vaelab.sample()` (or `vaelab.generate()`); R uses `generate()`
+#' only, so that base R's `sample()` stays visible.
+#'
+#' @param model A vaelab VAE or its decoder.
+#' @param n Number of images.
+#' @param seed Optional seed of the draws; the same seed gives the same images
+#'   in R and Python.
+#' @return An array `n x 28 x 28 x 1`.
+#' @export
+#' @examplesIf vaelab_available()
+#' images <- generate(build_vae(latent_dim = 2, seed = 1), n = 4, seed = 1)
+#' dim(images)
+generate <- function(model, n = 16, seed = NULL) {
+  vaelab_call("generate", model = as_model(model), n = as_int(n, "n"), seed = as_seed(seed))
+}
+
+#' Interpolate between two images in latent space
+#'
+#' Encodes both images to their latent means and decodes `steps + 1` points
+#' evenly spaced on the straight line between them, both ends included.
+#'
+#' @param model A vaelab VAE.
+#' @param x_from,x_to One image each: `28 x 28`, `28 x 28 x 1` or
+#'   `1 x 28 x 28 x 1` (e.g. `x[i, , , , drop = FALSE]`).
+#' @param steps Number of steps between the two ends.
+#' @return An array `(steps + 1) x 28 x 28 x 1`.
+#' @export
+#' @examplesIf vaelab_available()
+#' vae <- build_vae(latent_dim = 2, seed = 1)
+#' a <- matrix(0, 28, 28)
+#' b <- matrix(1, 28, 28)
+#' dim(interpolate(vae, a, b, steps = 4))
+interpolate <- function(model, x_from, x_to, steps = 10) {
+  vaelab_call("interpolate", model = as_model(model), x_from = as_image(x_from, "x_from"),
+              x_to = as_image(x_to, "x_to"), steps = as_int(steps, "steps"))
+}
+
+#' Decode a grid over two latent dimensions (the book's manifold)
+#'
+#' `latent_grid()` decodes an `n x n` grid of latent vectors whose dimensions
+#' `dims` take the values `grid_values(n, quantiles)`, the other dimensions
+#' staying 0. `grid_values()` are normal quantiles evenly spaced in
+#' probability, like the book's `qnorm(seq(0.05, 0.95, length.out = 15))`.
+#' `tile_grid()` lays the grid out as one image; [plot_manifold()] draws it.
+#'
+#' @param model A vaelab VAE or its decoder.
+#' @param n Number of values per dimension.
+#' @param dims Two different latent dimensions, 1-based.
+#' @param quantiles Probabilities of the first and last values.
+#' @param grid An array `rows x cols x 28 x 28 x 1` (or without the last
+#'   extent), e.g. from `latent_grid()`.
+#' @return `latent_grid()`: an array `n x n x 28 x 28 x 1` whose cell `[i, j, , , ]`
+#'   decodes `z[dims[1]] = values[i]`, `z[dims[2]] = values[j]`.
+#'   `grid_values()`: a numeric vector. `tile_grid()`: a matrix
+#'   `(rows * 28) x (cols * 28)`, cell `[i, j]` in rows `(i - 1) * 28 + 1:28`.
+#' @export
+#' @examplesIf vaelab_available()
+#' grid_values(15)
+#' grid <- latent_grid(build_vae(latent_dim = 2, seed = 1), n = 5)
+#' dim(grid)
+#' dim(tile_grid(grid))
+latent_grid <- function(model, n = 15, dims = c(1, 2), quantiles = c(0.05, 0.95)) {
+  vaelab_call("latent_grid", model = as_model(model), n = as_int(n, "n", minimum = 2L),
+              dims = py_index(as_dims(dims)), quantiles = as_quantiles(quantiles))
+}
+
+#' @rdname latent_grid
+#' @export
+grid_values <- function(n = 15, quantiles = c(0.05, 0.95)) {
+  as.double(vaelab_call("grid_values", n = as_int(n, "n", minimum = 2L),
+                        quantiles = as_quantiles(quantiles)))
+}
+
+#' @rdname latent_grid
+#' @export
+tile_grid <- function(grid) {
+  vaelab_call("tile_grid", grid = as_grid(grid))
+}
+
+# ---- coercions for inference arguments ----------------------------------------
+
+as_image <- function(x, name, call = sys.call(sys.parent())) {
+  x <- as_images(x, name, call)
+  if (dim(x)[1] != 1) {
+    input_error(sprintf("%s: expected a single image, got %d; index with drop = FALSE",
+                        name, dim(x)[1]), call)
+  }
+  x
+}
+
+as_grid <- function(grid, call = sys.call(sys.parent())) {
+  d <- dim(grid)
+  if (!is.numeric(grid) || !(length(d) == 4 || length(d) == 5 && d[5] == 1)) {
+    input_error(sprintf("grid: expected an array rows x cols x h x w (x 1), got %s",
+                        describe(grid)), call)
+  }
+  grid
+}

@@ -1,0 +1,210 @@
+#' Build the encoder or the decoder
+#'
+#' The encoder maps an image `28 x 28 x 1` to the latent mean and log-variance
+#' (`list(z_mean, z_log_var)` when called on a tensor); the decoder maps a
+#' latent vector to pixel probabilities. Use them with [layer_sampling()] and
+#' [layer_variational()] to assemble a VAE step by step, as in the book.
+#'
+#' @param latent_dim Size of the latent space.
+#' @param name Name of the Keras model; [encode()] and [decode()] find the
+#'   sub-models of a VAE by the names `"encoder"` and `"decoder"`.
+#' @return A Keras model (a Python object).
+#' @export
+#' @examplesIf vaelab_available()
+#' encoder <- build_encoder(latent_dim = 2)
+#' decoder <- build_decoder(latent_dim = 2)
+#' encoder$output_shape
+build_encoder <- function(latent_dim = 5, name = "encoder") {
+  vaelab_call("build_encoder", latent_dim = as_int(latent_dim, "latent_dim"),
+              name = as_string(name, "name"))
+}
+
+#' @rdname build_encoder
+#' @export
+build_decoder <- function(latent_dim = 5, name = "decoder") {
+  vaelab_call("build_decoder", latent_dim = as_int(latent_dim, "latent_dim"),
+              name = as_string(name, "name"))
+}
+
+#' Build a plain VAE
+#'
+#' Encoder, sampler and decoder, with the loss (binary cross-entropy of the
+#' pixels plus the KL divergence) added by a [layer_variational()]. The model
+#' comes compiled, so [train_vae()] trains it at once.
+#'
+#' @param latent_dim Size of the latent space: 5 in the article, 2 in the
+#'   book.
+#' @param recipe How the loss terms are weighted: `"elbo"` (per-image sums,
+#'   the article) or `"book"` (the book's pixel mean and KL weight 5e-4).
+#' @param optimizer A Keras optimizer name such as `"rmsprop"` or an
+#'   optimizer object.
+#' @param seed Optional seed for reproducible initial weights and sampling.
+#' @param name Name of the Keras model.
+#' @return A compiled Keras model.
+#' @export
+#' @examplesIf vaelab_available()
+#' vae <- build_vae(latent_dim = 2, recipe = "book", seed = 1)
+#' vae$count_params()
+build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
+                      name = "vae") {
+  vaelab_call("build_vae", latent_dim = as_int(latent_dim, "latent_dim"),
+              recipe = as_recipe(recipe), optimizer = as_optimizer(optimizer),
+              seed = as_seed(seed), name = as_string(name, "name"))
+}
+
+#' Build or train the perceptual model of the DFC VAE
+#'
+#' A small MNIST classifier whose hidden convolutions (`conv1`, `conv2`,
+#' `conv3`) give the DFC VAE its reconstruction loss. `build_perceptual_model()`
+#' returns it untrained; `train_perceptual_model()` trains a new one (or
+#' `model`) on labelled images. The shipped one is
+#' `load_pretrained("classifier")`.
+#'
+#' @param x Training images, an array `n x 28 x 28 x 1` with values in `[0, 1]`.
+#' @param y Their digit labels 0 to 9.
+#' @param epochs,batch_size Passes over the data, and images per step.
+#' @param validation_data Optional `list(x, y)` evaluated after each epoch.
+#' @param model A perceptual model to keep training; `NULL` builds one.
+#' @param seed Optional seed for the initial weights.
+#' @param verbose `TRUE` (one line per epoch), `FALSE`, 0, 1, 2 or `"auto"`.
+#' @param name Name of the Keras model.
+#' @return A Keras model.
+#' @export
+#' @examplesIf vaelab_available()
+#' x <- array(runif(64 * 28 * 28), c(64, 28, 28, 1))
+#' clf <- train_perceptual_model(x, rep(0:7, 8), epochs = 1, verbose = FALSE, seed = 1)
+#' classifier_accuracy(clf, x, rep(0:7, 8))
+build_perceptual_model <- function(seed = NULL, name = "classifier") {
+  vaelab_call("build_perceptual_model", seed = as_seed(seed), name = as_string(name, "name"))
+}
+
+#' @rdname build_perceptual_model
+#' @export
+train_perceptual_model <- function(x, y, epochs = 5, batch_size = 128, validation_data = NULL,
+                                   model = NULL, seed = NULL, verbose = "auto") {
+  x <- as_images(x, "x")
+  vaelab_call("train_perceptual_model", x = x, y = as_labels(y, n = dim(x)[1], name = "y"),
+              epochs = as_int(epochs, "epochs"), batch_size = as_int(batch_size, "batch_size"),
+              validation_data = as_labelled(validation_data),
+              model = if (is.null(model)) NULL else as_model(model),
+              seed = as_seed(seed), verbose = as_verbose(verbose))
+}
+
+#' Build a deep feature consistent VAE
+#'
+#' Like [build_vae()], but the reconstruction is compared in the feature space
+#' of a perceptual model: the squared differences between its hidden
+#' activations for an image and for the reconstruction, weighted per layer. A
+#' frozen copy of `perceptual_model` becomes part of the VAE.
+#'
+#' @inheritParams build_vae
+#' @param perceptual_model A trained classifier, e.g.
+#'   `load_pretrained("classifier")`.
+#' @param layers Its layers whose activations are compared: names such as
+#'   `c("conv1", "conv2")` (the default) or 1-based positions among its layers.
+#' @param layer_weights One non-negative weight per layer (default all 1).
+#' @return A compiled Keras model.
+#' @export
+#' @examplesIf vaelab_available()
+#' dfc <- build_dfc_vae(build_perceptual_model(), latent_dim = 5, seed = 1)
+#' dfc$get_layer("perceptual_features")$trainable
+build_dfc_vae <- function(perceptual_model, latent_dim = 5, layers = NULL, layer_weights = NULL,
+                          recipe = "elbo", optimizer = "rmsprop", seed = NULL,
+                          name = "dfc_vae") {
+  vaelab_call("build_dfc_vae", perceptual_model = as_model(perceptual_model, "perceptual_model"),
+              latent_dim = as_int(latent_dim, "latent_dim"), layers = as_layers(layers),
+              layer_weights = as_layer_weights(layer_weights), recipe = as_recipe(recipe),
+              optimizer = as_optimizer(optimizer), seed = as_seed(seed),
+              name = as_string(name, "name"))
+}
+
+#' Save and load models and weights
+#'
+#' `save_model()` writes the whole model (architecture, weights, optimizer) to
+#' a `.keras` file that Python's `vaelab.load_model()` reads too, which is how
+#' a model moves between R and Python sessions. `save_weights()` writes only
+#' the weights (`.weights.h5`) for a model built the same way. Files are
+#' written atomically: a crash never leaves half a file.
+#'
+#' @param model A Keras model.
+#' @param path File path ending in `.keras` (models) or `.weights.h5`
+#'   (weights).
+#' @return `save_model()` and `save_weights()` return `path` invisibly;
+#'   `load_model()` the model; `load_weights()` `model` with the weights.
+#' @export
+#' @examplesIf vaelab_available()
+#' path <- tempfile(fileext = ".keras")
+#' save_model(build_vae(latent_dim = 2, seed = 1), path)
+#' vae <- load_model(path)
+#' vae$name
+save_model <- function(model, path) {
+  path <- as_path(path)
+  vaelab_call("save_model", model = as_model(model), path = path)
+  invisible(path)
+}
+
+#' @rdname save_model
+#' @export
+load_model <- function(path) {
+  vaelab_call("load_model", path = as_path(path))
+}
+
+#' @rdname save_model
+#' @export
+save_weights <- function(model, path) {
+  path <- as_path(path)
+  vaelab_call("save_weights", model = as_model(model), path = path)
+  invisible(path)
+}
+
+#' @rdname save_model
+#' @export
+load_weights <- function(model, path) {
+  vaelab_call("load_weights", model = as_model(model), path = as_path(path))
+}
+
+# ---- coercions for model arguments --------------------------------------------
+
+as_recipe <- function(recipe, call = sys.call(sys.parent())) {
+  as_choice(recipe, c("elbo", "book"), "recipe", call)
+}
+
+as_optimizer <- function(optimizer, call = sys.call(sys.parent())) {
+  if (inherits(optimizer, "python.builtin.object")) {
+    return(optimizer)
+  }
+  as_string(optimizer, "optimizer", call)
+}
+
+# Layer names stay names; 1-based positions become 0-based.
+as_layers <- function(layers, call = sys.call(sys.parent())) {
+  if (is.null(layers)) {
+    return(NULL)
+  }
+  if (is.character(layers) && length(layers) > 0 && !anyNA(layers)) {
+    return(as.list(layers))
+  }
+  if (is.numeric(layers) && length(layers) > 0 && !anyNA(layers) &&
+      all(layers == round(layers)) && all(layers >= 1)) {
+    return(py_index(layers))
+  }
+  input_error(sprintf(paste0(
+    "layers: expected layer names such as c(\"conv1\", \"conv2\") or 1-based positions, ",
+    "got %s"), describe(layers)), call)
+}
+
+as_layer_weights <- function(w, call = sys.call(sys.parent())) {
+  if (is.null(w)) NULL else as.list(as_values(w, "layer_weights", call = call))
+}
+
+# validation_data = list(images, labels) for the classifier.
+as_labelled <- function(data, call = sys.call(sys.parent())) {
+  if (is.null(data)) {
+    return(NULL)
+  }
+  if (!is.list(data) || length(data) != 2) {
+    input_error("validation_data: expected list(images, labels)", call)
+  }
+  x <- as_images(data[[1]], "validation images", call)
+  list(x, as_labels(data[[2]], n = dim(x)[1], name = "validation labels", call = call))
+}

@@ -1,0 +1,180 @@
+#' Draw rows of images
+#'
+#' One row per element of `rows`, e.g. originals, plain VAE and DFC VAE
+#' reconstructions, drawn with R graphics as white digits on black, labelled
+#' with the element names. `plot_interpolations()` draws interpolation rows
+#' such as `list("1 -> 5" = interpolate(vae, one, five))` the same way.
+#'
+#' @param rows A named list of image arrays `n x 28 x 28 x 1` (or one array).
+#' @param titles Optional titles of the columns.
+#' @return `rows`, invisibly.
+#' @export
+#' @examplesIf vaelab_available()
+#' x <- array(runif(5 * 28 * 28), c(5, 28, 28, 1))
+#' plot_images(list(noise = x, half = x / 2), titles = 1:5)
+plot_images <- function(rows, titles = NULL) {
+  if (!is.list(rows)) {
+    rows <- list(rows)
+  }
+  labels <- if (is.null(names(rows))) rep("", length(rows)) else names(rows)
+  rows <- lapply(seq_along(rows), function(i) as_images(rows[[i]], sprintf("rows[[%d]]", i)))
+  cell <- 30 # 28 pixels and a 2-pixel gap
+  ncol <- max(vapply(rows, function(r) dim(r)[1], integer(1)))
+  old <- graphics::par(mar = c(0.2, max(nchar(labels), 0) * 0.55 + 0.5,
+                               if (is.null(titles)) 0.2 else 1.2, 0.2))
+  on.exit(graphics::par(old))
+  graphics::plot.new()
+  graphics::plot.window(xlim = c(0, ncol * cell), ylim = c(0, length(rows) * cell), asp = 1,
+                        xaxs = "i", yaxs = "i")
+  for (r in seq_along(rows)) {
+    top <- (length(rows) - r + 1) * cell
+    for (k in seq_len(dim(rows[[r]])[1])) {
+      left <- (k - 1) * cell
+      graphics::rasterImage(grDevices::as.raster(rows[[r]][k, , , 1]), left + 1, top - 29,
+                            left + 29, top - 1, interpolate = FALSE)
+    }
+    graphics::mtext(labels[r], side = 2, at = top - cell / 2, las = 1, line = 0.2, cex = 0.8)
+  }
+  if (!is.null(titles)) {
+    graphics::mtext(as.character(titles), side = 3, at = (seq_along(titles) - 0.5) * cell,
+                    line = 0.1, cex = 0.7)
+  }
+  invisible(rows)
+}
+
+#' @rdname plot_images
+#' @export
+plot_interpolations <- function(rows) {
+  plot_images(rows)
+}
+
+#' Draw the latent manifold as one image
+#'
+#' Tiles the grid of [latent_grid()] into one raster, white digits on black as
+#' in the book's figure, with the latent coordinates of rows and columns on
+#' the axes.
+#'
+#' @param grid An array `n x n x 28 x 28 x 1` from [latent_grid()].
+#' @param quantiles The quantiles the grid was made with.
+#' @return The tiled image (a matrix), invisibly.
+#' @export
+#' @examplesIf vaelab_available()
+#' plot_manifold(latent_grid(build_vae(latent_dim = 2, seed = 1), n = 5))
+plot_manifold <- function(grid, quantiles = c(0.05, 0.95)) {
+  image <- tile_grid(grid)
+  n <- dim(grid)[1]
+  values <- sprintf("%.2f", grid_values(n, quantiles))
+  old <- graphics::par(mar = c(4, 4, 0.5, 0.5))
+  on.exit(graphics::par(old))
+  graphics::plot.new()
+  graphics::plot.window(xlim = c(0, ncol(image)), ylim = c(0, nrow(image)), asp = 1,
+                        xaxs = "i", yaxs = "i")
+  graphics::rasterImage(grDevices::as.raster(image), 0, 0, ncol(image), nrow(image),
+                        interpolate = FALSE)
+  at <- (seq_len(n) - 0.5) * 28
+  graphics::axis(1, at = at, labels = values, las = 2, cex.axis = 0.6)
+  # Row 1 of the grid is drawn at the top.
+  graphics::axis(2, at = rev(at), labels = values, las = 1, cex.axis = 0.6)
+  graphics::title(xlab = "latent dimension 2", ylab = "latent dimension 1", line = 3)
+  invisible(image)
+}
+
+#' Scatter plot of latent means coloured by digit
+#'
+#' @param z Latent means, a matrix `n x latent_dim` (from [encode()]).
+#' @param labels Digit labels 0 to 9 of the encoded images.
+#' @param dims The two latent dimensions to show (1-based).
+#' @return `z`, invisibly.
+#' @export
+#' @examplesIf vaelab_available()
+#' z <- matrix(rnorm(200), ncol = 2)
+#' plot_latent_scatter(z, rep(0:9, 10))
+plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
+  z <- as_latents(z)
+  labels <- as_labels(labels, n = nrow(z))
+  dims <- as_dims(dims)
+  if (max(dims) > ncol(z)) {
+    input_error(sprintf("dims: expected dimensions in 1..%d, got %s", ncol(z),
+                        paste(dims, collapse = ", ")), sys.call())
+  }
+  colours <- grDevices::palette.colors(10, "Tableau 10")
+  old <- graphics::par(mar = c(4, 4, 0.5, 4), xpd = NA)
+  on.exit(graphics::par(old))
+  graphics::plot(z[, dims[1]], z[, dims[2]], col = colours[labels + 1], pch = 16, cex = 0.3,
+                 xlab = sprintf("z[%d]", dims[1]), ylab = sprintf("z[%d]", dims[2]))
+  usr <- graphics::par("usr")
+  graphics::legend(usr[2], usr[4], legend = 0:9, col = colours, pch = 16, title = "digit",
+                   bty = "n", cex = 0.8)
+  invisible(z)
+}
+
+#' Laplacian variance per digit class, and its histograms
+#'
+#' `plot_laplacian_boxplot()` draws one box of [laplacian_variance()] per
+#' digit (ones are the least sharp, then sevens). `plot_laplacian_histograms()`
+#' overlays histograms of several sets of values (originals and
+#' reconstructions), for digits other than 1 and for 1 separately, as in the
+#' article.
+#'
+#' @param images An array `n x 28 x 28 x 1`.
+#' @param labels Digit labels 0 to 9.
+#' @param blur A named list of Laplacian variances, one vector per set of
+#'   images, e.g. `list(original = v1, "plain VAE" = v2)`.
+#' @param bins Number of bins.
+#' @return The Laplacian variances (boxplot) or `blur` (histograms), invisibly.
+#' @export
+#' @examplesIf vaelab_available()
+#' x <- array(runif(40 * 28 * 28), c(40, 28, 28, 1))
+#' labels <- rep(0:9, 4)
+#' plot_laplacian_boxplot(x, labels)
+#' plot_laplacian_histograms(list(noise = laplacian_variance(x),
+#'                                half = laplacian_variance(x / 2)), labels, bins = 10)
+plot_laplacian_boxplot <- function(images, labels) {
+  values <- laplacian_variance(images)
+  digit <- factor(as_labels(labels, n = length(values)), levels = 0:9)
+  graphics::boxplot(values ~ digit, xlab = "digit", ylab = "variance of the Laplacian",
+                    pch = 20, cex = 0.4, col = "grey90")
+  invisible(values)
+}
+
+#' @rdname plot_laplacian_boxplot
+#' @export
+plot_laplacian_histograms <- function(blur, labels, bins = 50) {
+  if (!is.list(blur) || length(blur) == 0 || is.null(names(blur))) {
+    input_error("blur: expected a named list of Laplacian variances, e.g. list(original = v)",
+                sys.call())
+  }
+  labels <- as_labels(labels)
+  for (name in names(blur)) {
+    blur[[name]] <- as_values(blur[[name]], sprintf("blur[[\"%s\"]]", name),
+                              n = length(labels), call = sys.call())
+  }
+  bins <- as_int(bins, "bins")
+  colours <- grDevices::palette.colors(length(blur) + 1, "Okabe-Ito")[-1]
+  old <- graphics::par(mfrow = c(1, 2), mar = c(4, 4, 2, 0.5))
+  on.exit(graphics::par(old))
+  for (group in c("digits other than 1", "digit 1")) {
+    mask <- if (group == "digit 1") labels == 1 else labels != 1
+    values <- lapply(blur, function(v) v[mask])
+    if (!any(mask)) {
+      graphics::plot.new()
+      graphics::title(main = group)
+      graphics::text(0.5, 0.5, "no images")
+      next
+    }
+    range <- range(unlist(values))
+    if (diff(range) == 0) range <- range + c(-0.5, 0.5)
+    breaks <- seq(range[1], range[2], length.out = bins + 1)
+    hists <- lapply(values, graphics::hist, breaks = breaks, plot = FALSE)
+    top <- max(unlist(lapply(hists, `[[`, "counts")))
+    graphics::plot(NA, xlim = range, ylim = c(0, top), main = group,
+                   xlab = "variance of the Laplacian", ylab = "images")
+    for (k in seq_along(hists)) {
+      graphics::plot(hists[[k]], col = grDevices::adjustcolor(colours[k], 0.2),
+                     border = grDevices::adjustcolor(colours[k], 0.6), add = TRUE)
+    }
+    graphics::legend("topright", legend = names(values),
+                     fill = grDevices::adjustcolor(colours, 0.4), bty = "n", cex = 0.8)
+  }
+  invisible(blur)
+}

@@ -1,0 +1,26 @@
+#' Load a shipped pretrained model
+#'
+#' Builds the model and loads the weights that ship with the Python package,
+#' after checking their sha256 against the manifest. The models:
+#' `"classifier"` (the perceptual MNIST classifier), `"vae"` and `"dfc_vae"`
+#' (latent size 5, the article's loss) and `"vae_2d"` (latent size 2, the
+#' book's loss). `available_pretrained()` lists those shipped with this
+#' installation.
+#'
+#' @param name One of the names above.
+#' @return `load_pretrained()`: a Keras model. `available_pretrained()`: a
+#'   character vector.
+#' @export
+#' @examplesIf vaelab_available() && "vae" %in% available_pretrained()
+#' available_pretrained()
+#' vae <- load_pretrained("vae")
+#' dim(generate(vae, n = 2, seed = 1))
+load_pretrained <- function(name) {
+  vaelab_call("load_pretrained", name = as_string(name, "name"))
+}
+
+#' @rdname load_pretrained
+#' @export
+available_pretrained <- function() {
+  as.character(unlist(vaelab_call("available_pretrained")))
+}

@@ -1,0 +1,252 @@
+# One door to Python (vaelab_call) and every coercion of R arguments, in one place.
+
+# Call vaelab.<fun>(...) with arguments already checked in R; a Python exception
+# becomes an R error of class c("vaelab_error", "vaelab_<PythonType>").
+vaelab_call <- function(fun, ..., .convert = TRUE, .call = sys.call(sys.parent())) {
+  args <- list(...) # forces the R-side checks before Python starts
+  module <- vaelab_module(convert = .convert)
+  reticulate::py_last_error(NULL)
+  tryCatch(
+    do.call(module[[fun]], args),
+    error = function(e) rethrow_python(e, .call)
+  )
+}
+
+# Call a method of a Python object with the same error handling.
+vaelab_method <- function(object, method, ..., .call = sys.call(sys.parent())) {
+  args <- list(...)
+  reticulate::py_last_error(NULL)
+  tryCatch(
+    do.call(object[[method]], args),
+    error = function(e) rethrow_python(e, .call)
+  )
+}
+
+rethrow_python <- function(e, call) {
+  err <- reticulate::py_last_error()
+  if (is.null(err)) {
+    stop(e) # an R error, not a Python one: leave it as it is
+  }
+  stop(structure(
+    class = c("vaelab_error", paste0("vaelab_", err$type), "error", "condition"),
+    list(message = err$value, call = call, python_type = err$type,
+         traceback = err$traceback)
+  ))
+}
+
+# An error found in R before anything reaches Python.
+input_error <- function(message, call = NULL) {
+  stop(structure(
+    class = c("vaelab_input_error", "vaelab_error", "error", "condition"),
+    list(message = message, call = call)
+  ))
+}
+
+# ---- coercions -------------------------------------------------------------------
+
+# Images stay R doubles, always n x 28 x 28 x 1: reticulate hands them to NumPy
+# without a copy, with the same indices (x[i, row, col, 1] in R is
+# x[i-1, row-1, col-1, 0] in Python).
+as_images <- function(x, name = "x", call = sys.call(sys.parent())) {
+  if (!is.numeric(x) || is.data.frame(x)) {
+    input_error(sprintf("%s: expected a numeric array of images, got %s",
+                        name, describe(x)), call)
+  }
+  if (is.integer(x)) {
+    input_error(sprintf(paste0(
+      "%s: expected pixel values in [0, 1] as doubles, got integers; ",
+      "divide by 255 first (load_mnist() already does)"), name), call)
+  }
+  d <- dim(x)
+  ok <- identical(as.integer(d), c(28L, 28L)) || identical(as.integer(d), c(28L, 28L, 1L)) ||
+    (length(d) == 3 && all(d[2:3] == 28)) || (length(d) == 4 && all(d[2:4] == c(28, 28, 1)))
+  if (!ok) {
+    input_error(sprintf(paste0(
+      "%s: expected an array n x 28 x 28 x 1 (or n x 28 x 28, or one 28 x 28 image), ",
+      "got %s"), name, describe(x)), call)
+  }
+  if (length(x) == 0) {
+    input_error(sprintf("%s: expected at least one image, got none", name), call)
+  }
+  if (anyNA(x) || any(is.infinite(x))) {
+    input_error(sprintf("%s: images contain NA or infinite pixels", name), call)
+  }
+  r <- range(x)
+  if (r[1] < 0 || r[2] > 1) {
+    input_error(sprintf("%s: expected pixel values in [0, 1], got range [%g, %g]%s",
+                        name, r[1], r[2], if (r[2] <= 255 && r[1] >= 0) "; divide by 255 first"
+                        else ""), call)
+  }
+  # R arrays are column-major, so adding leading or trailing extents of 1 keeps every
+  # pixel at its index.
+  if (length(d) < 4) {
+    dim(x) <- if (length(d) == 3 && d[3] != 1) c(d, 1L) else c(1L, 28L, 28L, 1L)
+  }
+  x
+}
+
+# Latent vectors: a matrix n x latent_dim, or one vector (a batch of one).
+as_latents <- function(z, name = "z", call = sys.call(sys.parent())) {
+  if (!is.numeric(z) || is.data.frame(z)) {
+    input_error(sprintf("%s: expected a numeric matrix of latent vectors, got %s",
+                        name, describe(z)), call)
+  }
+  if (is.null(dim(z))) {
+    z <- matrix(z, nrow = 1)
+  }
+  if (length(dim(z)) != 2) {
+    input_error(sprintf("%s: expected a matrix n x latent_dim, got %s", name, describe(z)),
+                call)
+  }
+  if (anyNA(z) || any(is.infinite(z))) {
+    input_error(sprintf("%s: latent vectors contain NA or infinite values", name), call)
+  }
+  storage.mode(z) <- "double"
+  z
+}
+
+# Digit labels 0..9 as an integer vector (factors of digits accepted).
+as_labels <- function(y, n = NULL, name = "labels", call = sys.call(sys.parent())) {
+  if (is.factor(y)) {
+    y <- suppressWarnings(as.numeric(as.character(y)))
+  }
+  if (!is.numeric(y) || length(dim(y)) > 1 && !identical(dim(y)[2], 1L)) {
+    input_error(sprintf("%s: expected a vector of digit labels 0..9, got %s",
+                        name, describe(y)), call)
+  }
+  y <- as.vector(y)
+  if (anyNA(y) || any(y != round(y)) || any(y < 0 | y > 9)) {
+    input_error(sprintf("%s: expected whole-number digit labels 0..9", name), call)
+  }
+  if (!is.null(n) && length(y) != n) {
+    input_error(sprintf("%s: expected %d labels (one per image), got %d",
+                        name, n, length(y)), call)
+  }
+  as.integer(y)
+}
+
+# A finite numeric vector, e.g. Laplacian variances.
+as_values <- function(v, name, n = NULL, call = sys.call(sys.parent())) {
+  if (!is.numeric(v) || length(dim(v)) > 1) {
+    input_error(sprintf("%s: expected a numeric vector, got %s", name, describe(v)), call)
+  }
+  if (anyNA(v) || any(is.infinite(v))) {
+    input_error(sprintf("%s: contains NA or infinite values", name), call)
+  }
+  if (!is.null(n) && length(v) != n) {
+    input_error(sprintf("%s: expected %d values, got %d", name, n, length(v)), call)
+  }
+  as.double(v)
+}
+
+# Keras wants Python ints: 1 and 1.0 from R both become 1L.
+as_int <- function(x, name, minimum = 1L, call = sys.call(sys.parent())) {
+  if (!is.numeric(x) || length(x) != 1 || is.na(x) || x != round(x) || x < minimum) {
+    input_error(sprintf("%s: expected one whole number >= %d, got %s",
+                        name, minimum, describe(x)), call)
+  }
+  as.integer(x)
+}
+
+as_seed <- function(seed, call = sys.call(sys.parent())) {
+  if (is.null(seed)) NULL else as_int(seed, "seed", minimum = 0L, call = call)
+}
+
+as_flag <- function(x, name, call = sys.call(sys.parent())) {
+  if (!is.logical(x) || length(x) != 1 || is.na(x)) {
+    input_error(sprintf("%s: expected TRUE or FALSE, got %s", name, describe(x)), call)
+  }
+  x
+}
+
+as_string <- function(x, name, call = sys.call(sys.parent())) {
+  if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) {
+    input_error(sprintf("%s: expected one non-empty string, got %s", name, describe(x)), call)
+  }
+  x
+}
+
+as_path <- function(path, name = "path", call = sys.call(sys.parent())) {
+  path.expand(as_string(path, name, call))
+}
+
+as_choice <- function(x, choices, name, call = sys.call(sys.parent())) {
+  if (!is.character(x) || length(x) != 1 || !x %in% choices) {
+    input_error(sprintf("%s: expected one of %s, got %s", name,
+                        paste0("\"", choices, "\"", collapse = ", "), describe(x)), call)
+  }
+  x
+}
+
+# Two different 1-based latent dimensions.
+as_dims <- function(dims, name = "dims", call = sys.call(sys.parent())) {
+  if (!is.numeric(dims) || length(dims) != 2 || anyNA(dims) || any(dims != round(dims)) ||
+      any(dims < 1) || dims[1] == dims[2]) {
+    input_error(sprintf("%s: expected two different latent dimensions (1-based), got %s",
+                        name, describe(dims)), call)
+  }
+  as.integer(dims)
+}
+
+# R counts from 1, Python from 0: the one place where positions are shifted.
+py_index <- function(i) {
+  as.list(as.integer(i) - 1L)
+}
+
+as_quantiles <- function(q, call = sys.call(sys.parent())) {
+  if (!is.numeric(q) || length(q) != 2 || anyNA(q) || !(0 < q[1] && q[1] < q[2] && q[2] < 1)) {
+    input_error(sprintf("quantiles: expected c(low, high) with 0 < low < high < 1, got %s",
+                        describe(q)), call)
+  }
+  as.list(as.double(q))
+}
+
+# Keras verbosity: TRUE prints one line per epoch (progress bars garble knitr output).
+as_verbose <- function(verbose, call = sys.call(sys.parent())) {
+  if (identical(verbose, "auto")) {
+    return(verbose)
+  }
+  if (is.logical(verbose) && length(verbose) == 1 && !is.na(verbose)) {
+    return(if (verbose) 2L else 0L)
+  }
+  if (is.numeric(verbose) && length(verbose) == 1 && verbose %in% 0:2) {
+    return(as.integer(verbose))
+  }
+  input_error(sprintf("verbose: expected TRUE, FALSE, 0, 1, 2 or \"auto\", got %s",
+                      describe(verbose)), call)
+}
+
+# A Keras model living in this session's Python.
+as_model <- function(model, name = "model", call = sys.call(sys.parent())) {
+  if (!inherits(model, "python.builtin.object") ||
+      !inherits(model, "keras.src.models.model.Model")) {
+    input_error(sprintf(paste0(
+      "%s: expected a Keras model from vaelab (build_vae(), build_dfc_vae(), ",
+      "load_pretrained(), load_model()), got %s"), name, describe(model)), call)
+  }
+  if (reticulate::py_is_null_xptr(model)) {
+    input_error(sprintf(paste0(
+      "%s: this model belonged to an earlier R session and is gone; ",
+      "save models with save_model() and read them with load_model()"), name), call)
+  }
+  model
+}
+
+# A short description of an R value for error messages.
+describe <- function(x) {
+  if (is.null(x)) {
+    return("NULL")
+  }
+  if (inherits(x, "python.builtin.object")) {
+    return(paste("a Python", class(x)[1]))
+  }
+  d <- dim(x)
+  shape <- if (is.null(d)) sprintf("length %d", length(x)) else paste(d, collapse = " x ")
+  if (is.character(x) && length(x) == 1) {
+    return(sprintf("\"%s\"", x))
+  }
+  if (is.atomic(x) && length(x) == 1) {
+    return(sprintf("%s %s", class(x)[1], format(x)))
+  }
+  sprintf("%s (%s)", class(x)[1], shape)
+}
