@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 from pathlib import Path
 
@@ -81,10 +82,13 @@ def export_pretrained(model: keras.Model, name: str, entry: dict, weights_dir=No
     file = f"{name}.weights.h5"
     save_weights(model, weights_dir / file)
     entry = {**entry, "file": file, "sha256": sha256_file(weights_dir / file)}
-    path = weights_dir / "manifest.json"
-    models = manifest(weights_dir)
-    models[name] = entry
-    write_text(path, json.dumps({"models": dict(sorted(models.items()))}, indent=2) + "\n")
+    # Several data-raw trainings may finish at once: serialise the manifest's read-modify-write.
+    with open(weights_dir / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        models = manifest(weights_dir)
+        models[name] = entry
+        write_text(weights_dir / "manifest.json",
+                   json.dumps({"models": dict(sorted(models.items()))}, indent=2) + "\n")
     return entry
 
 
