@@ -1,0 +1,115 @@
+"""vaelab.layers: the sampler and the loss the variational layers add, against NumPy."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from vaelab import PerceptualVariationalLayer, Sampling, VariationalLayer
+
+EPS = 1e-7
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    rng = np.random.default_rng(7)
+    n, latent = 8, 3
+    return [rng.random((n, 28, 28, 1)).astype(np.float32),
+            rng.uniform(0.01, 0.99, (n, 28, 28, 1)).astype(np.float32),
+            rng.normal(size=(n, latent)).astype(np.float32),
+            rng.normal(scale=0.5, size=(n, latent)).astype(np.float32)]
+
+
+def reference_terms(x, x_decoded, z_mean, z_log_var, recipe):
+    """Per-image (reconstruction, KL) of each recipe, in float64 NumPy."""
+    n = x.shape[0]
+    p = np.clip(x_decoded.astype(np.float64), EPS, 1 - EPS)
+    bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).reshape(n, -1)
+    inner = 1 + z_log_var - z_mean ** 2 - np.exp(z_log_var)
+    if recipe == "elbo":
+        return bce.sum(axis=1), -0.5 * inner.sum(axis=1)
+    return bce.mean(axis=1), -5e-4 * inner.mean(axis=1)
+
+
+@pytest.mark.parametrize("recipe", ["elbo", "book"])
+def test_variational_layer_adds_the_reference_loss(inputs, recipe):
+    layer = VariationalLayer(recipe=recipe)
+    out = layer(inputs)
+    np.testing.assert_array_equal(ops.convert_to_numpy(out), inputs[1])
+    rec, kl = reference_terms(*inputs, recipe)
+    assert len(layer.losses) == 1
+    np.testing.assert_allclose(float(layer.losses[0]), np.mean(rec + kl), rtol=1e-5)
+    np.testing.assert_allclose(float(layer.reconstruction_tracker.result()), rec.mean(),
+                               rtol=1e-5)
+    np.testing.assert_allclose(float(layer.kl_tracker.result()), kl.mean(), rtol=1e-4)
+
+
+def test_the_two_recipes_differ_in_scale(inputs):
+    losses = {}
+    for recipe in ("elbo", "book"):
+        layer = VariationalLayer(recipe=recipe)
+        layer(inputs)
+        losses[recipe] = float(layer.losses[0])
+    # The article sums 784 pixel terms; the book averages them.
+    assert losses["elbo"] > 100 * losses["book"]
+
+
+def test_perceptual_layer_adds_the_feature_distance(inputs):
+    rng = np.random.default_rng(3)
+    fx = [rng.normal(size=(8, 26, 26, 4)).astype(np.float32),
+          rng.normal(size=(8, 5, 5, 6)).astype(np.float32)]
+    fd = [rng.normal(size=f.shape).astype(np.float32) for f in fx]
+    layer = PerceptualVariationalLayer(layer_weights=[0.5, 2.0])
+    layer(inputs + [fx, fd])
+    perceptual = sum(w * ((a - b) ** 2).reshape(8, -1).sum(axis=1)
+                     for w, a, b in zip([0.5, 2.0], fx, fd))
+    _, kl = reference_terms(*inputs, "elbo")
+    np.testing.assert_allclose(float(layer.losses[0]), np.mean(perceptual + kl), rtol=1e-5)
+
+
+def test_layer_configs_round_trip():
+    layer = PerceptualVariationalLayer(layer_weights=(1, 3), recipe="book", name="v")
+    clone = PerceptualVariationalLayer.from_config(layer.get_config())
+    assert (clone.recipe, clone.layer_weights, clone.name) == ("book", [1.0, 3.0], "v")
+    assert Sampling.from_config(Sampling(seed=5).get_config()).seed == 5
+
+
+def test_unknown_recipe_is_refused():
+    with pytest.raises(ValueError, match=r"recipe: expected one of \('elbo', 'book'\), got 'mse'"):
+        VariationalLayer(recipe="mse")
+
+
+def test_sampling_uses_the_standard_deviation():
+    n = 20000
+    z_mean = np.tile(np.array([[1.0, -2.0]], np.float32), (n, 1))
+    z_log_var = np.tile(np.log(np.array([[4.0, 0.25]], np.float32)), (n, 1))
+    z = ops.convert_to_numpy(Sampling(seed=11)([z_mean, z_log_var]))
+    assert z.shape == (n, 2)
+    np.testing.assert_allclose(z.mean(axis=0), [1.0, -2.0], atol=0.05)
+    # exp(0.5 * log_var): sd 2 and 0.5, not the book's exp(log_var) (4 and 0.25).
+    np.testing.assert_allclose(z.std(axis=0), [2.0, 0.5], rtol=0.03)
+
+
+def test_sampling_is_reproducible_with_a_seed():
+    z_mean, z_log_var = np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32)
+    first = ops.convert_to_numpy(Sampling(seed=3)([z_mean, z_log_var]))
+    again = ops.convert_to_numpy(Sampling(seed=3)([z_mean, z_log_var]))
+    np.testing.assert_array_equal(first, again)
+    layer = Sampling(seed=3)
+    layer([z_mean, z_log_var])
+    assert not np.array_equal(ops.convert_to_numpy(layer([z_mean, z_log_var])), first)
+
+
+def test_variational_layer_in_a_model_trains_with_fit_x_none(inputs):
+    """The layer alone makes a compiled model trainable with fit(x, None)."""
+    x = keras.Input((28, 28, 1))
+    h = keras.layers.Flatten()(x)
+    z_mean, z_log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
+    decoded = keras.layers.Reshape((28, 28, 1))(
+        keras.layers.Dense(784, activation="sigmoid")(z_mean))
+    out = VariationalLayer()([x, decoded, z_mean, z_log_var])
+    model = keras.Model(x, out)
+    model.compile(optimizer="adam")
+    history = model.fit(inputs[0], None, epochs=2, batch_size=4, verbose=0)
+    assert {"loss", "reconstruction_loss", "kl_loss"} <= set(history.history)
+    assert history.history["loss"][1] < history.history["loss"][0]

@@ -1,0 +1,274 @@
+"""vaelab.models: the exact architecture, the DFC VAE's frozen feature copy, saving and loading."""
+
+import keras
+import numpy as np
+import pytest
+
+import vaelab
+from vaelab.models import feature_extractor, submodel
+from helpers import assert_no_temp_files, synthetic_images
+
+ENCODER_SHAPES = [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (3, 3, 64, 64), (64,),
+                  (3, 3, 64, 64), (64,), (12544, 32), (32,)]
+CLASSIFIER_SHAPES = [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (3, 3, 64, 64), (64,),
+                     (576, 64), (64,), (64, 10), (10,)]
+# Optimizer slots of a compiled but untrained model are not saved; Keras warns on load.
+pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+
+
+def shapes(model):
+    return [tuple(w.shape) for w in model.weights]
+
+
+@pytest.fixture(scope="module")
+def x():
+    return synthetic_images(8, seed=5)
+
+
+@pytest.fixture(scope="module")
+def vae():
+    return vaelab.build_vae(latent_dim=5, seed=1)
+
+
+@pytest.fixture(scope="module")
+def dfc(classifier):
+    return vaelab.build_dfc_vae(classifier, latent_dim=5, seed=1)
+
+
+def near_deterministic(model):
+    """Copy `model` with z_log_var = -30, so sampling adds noise of sd 3e-7: z is z_mean."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    dense = clone.get_layer("encoder").get_layer("z_log_var")
+    dense.kernel.assign(np.zeros(dense.kernel.shape, np.float32))
+    dense.bias.assign(np.full(dense.bias.shape, -30.0, np.float32))
+    clone.compile(optimizer="rmsprop")
+    return clone
+
+
+def kl_reference(z_mean, z_log_var):
+    return -0.5 * np.sum(1 + z_log_var - z_mean ** 2 - np.exp(z_log_var), axis=1)
+
+
+# --- architecture -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("latent_dim", [5, 2])
+def test_encoder_and_decoder_weight_shapes(latent_dim):
+    vae = vaelab.build_vae(latent_dim=latent_dim)
+    encoder, decoder = vae.get_layer("encoder"), vae.get_layer("decoder")
+    L = latent_dim
+    assert shapes(encoder) == ENCODER_SHAPES + [(32, L), (L,), (32, L), (L,)]
+    assert shapes(decoder) == [(L, 12544), (12544,), (3, 3, 32, 64), (32,), (3, 3, 32, 1), (1,)]
+    assert [tuple(o.shape) for o in encoder.outputs] == [(None, L), (None, L)]
+    assert tuple(decoder.outputs[0].shape) == (None, 28, 28, 1)
+    assert vaelab.latent_dim_of(vae) == vaelab.latent_dim_of(decoder) == L
+
+
+def test_vae_layout(vae):
+    assert [layer.name for layer in vae.layers] == ["image", "encoder", "sampling", "decoder",
+                                                    "variational"]
+    assert vae.optimizer is not None and vae.name == "vae"
+    assert tuple(vae.outputs[0].shape) == (None, 28, 28, 1)
+    assert len(vae.weights) == 20
+
+
+def test_classifier_architecture(classifier):
+    assert shapes(classifier) == CLASSIFIER_SHAPES
+    assert [tuple(classifier.get_layer(n).kernel.shape) for n in ("conv1", "conv2", "conv3")] \
+        == [(3, 3, 1, 32), (3, 3, 32, 64), (3, 3, 64, 64)]
+    assert tuple(classifier.outputs[0].shape) == (None, 10)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"latent_dim": 0}, r"latent_dim: expected an integer >= 1, got 0"),
+    ({"latent_dim": 2.5}, r"latent_dim: expected an integer >= 1, got 2\.5"),
+    ({"recipe": "mse"}, r"recipe: expected one of \('elbo', 'book'\), got 'mse'"),
+    ({"seed": -1}, r"seed: expected an integer >= 0, got -1"),
+])
+def test_build_vae_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        vaelab.build_vae(**kwargs)
+
+
+def test_vae_loss_is_bce_plus_kl(vae, x):
+    model = near_deterministic(vae)
+    z_mean, z_log_var = vaelab.encode_distribution(model, x)
+    decoded = vaelab.decode(model, z_mean).astype(np.float64)
+    p = np.clip(decoded, 1e-7, 1 - 1e-7)
+    bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).reshape(len(x), -1).sum(axis=1)
+    expected = np.mean(bce + kl_reference(z_mean, z_log_var))
+    loss = model.evaluate(x, batch_size=len(x), verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(loss, expected, rtol=1e-4)
+
+
+# --- DFC VAE ------------------------------------------------------------------------------
+
+def test_dfc_layout(dfc):
+    assert [layer.name for layer in dfc.layers] == ["image", "encoder", "sampling", "decoder",
+                                                    "perceptual_features", "variational"]
+    extractor = dfc.get_layer("perceptual_features")
+    assert extractor.trainable is False
+    assert [o.name for o in extractor.outputs] != []
+    assert [tuple(o.shape) for o in extractor.outputs] == [(None, 26, 26, 32), (None, 11, 11, 64)]
+    # Only the encoder and decoder train.
+    assert len(dfc.trainable_weights) == 20 and len(dfc.weights) == 24
+
+
+def test_dfc_loss_is_feature_distance_plus_kl(dfc, classifier, x):
+    model = near_deterministic(dfc)
+    z_mean, z_log_var = vaelab.encode_distribution(model, x)
+    decoded = vaelab.decode(model, z_mean)
+    # Activations straight from the classifier passed in, not from the model's copy.
+    taps = keras.Model(classifier.inputs,
+                       [classifier.get_layer("conv1").output, classifier.get_layer("conv2").output])
+    fx = [np.asarray(a, np.float64) for a in taps.predict_on_batch(x)]
+    fd = [np.asarray(a, np.float64) for a in taps.predict_on_batch(decoded)]
+    perceptual = sum(((a - b) ** 2).reshape(len(x), -1).sum(axis=1) for a, b in zip(fx, fd))
+    expected = np.mean(perceptual + kl_reference(z_mean, z_log_var))
+    loss = model.evaluate(x, batch_size=len(x), verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(loss, expected, rtol=1e-4)
+
+
+def test_dfc_training_leaves_the_classifier_untouched(x):
+    clf = vaelab.build_perceptual_model(seed=4)
+    before = [w.copy() for w in clf.get_weights()]
+    dfc = vaelab.build_dfc_vae(clf, latent_dim=3, layer_weights=[1.0, 0.5], seed=4)
+    extractor = dfc.get_layer("perceptual_features")
+    frozen = [w.copy() for w in extractor.get_weights()]
+    encoder_before = [w.copy() for w in dfc.get_layer("encoder").get_weights()]
+    vaelab.train_vae(dfc, x, epochs=1, batch_size=4, verbose=0)
+    for a, b in zip(before, clf.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(frozen, extractor.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in
+               zip(encoder_before, dfc.get_layer("encoder").get_weights()))
+    assert clf.trainable and all(layer.trainable for layer in clf.layers)
+    # The copy shares no variables with the classifier.
+    assert not {id(v) for v in clf.weights} & {id(v) for v in extractor.weights}
+
+
+def test_feature_extractor_layers_by_name_or_index(classifier, x):
+    names = [layer.name for layer in classifier.layers]
+    extractor = feature_extractor(classifier, [names.index("conv2"), "conv3"])
+    assert [tuple(o.shape) for o in extractor.outputs] == [(None, 11, 11, 64), (None, 3, 3, 64)]
+    single = feature_extractor(classifier, "conv1")
+    expected = keras.Model(classifier.inputs, classifier.get_layer("conv1").output)
+    np.testing.assert_allclose(single.predict_on_batch(x), expected.predict_on_batch(x),
+                               rtol=1e-6)
+
+
+def test_feature_extractor_errors(classifier):
+    with pytest.raises(ValueError, match=r"layers: 'conv9' is not a layer of the perceptual "
+                                         r"model; expected one of \['image', 'conv1'"):
+        feature_extractor(classifier, ["conv1", "conv9"])
+    with pytest.raises(ValueError, match=r"layers: 42 is not a layer .*an index 0\.\.8\)"):
+        feature_extractor(classifier, 42)
+    with pytest.raises(ValueError, match=r"perceptual_model: expected a keras\.Model "
+                                         r"\(see build_perceptual_model\(\)\), got str"):
+        vaelab.build_dfc_vae("classifier")
+
+
+@pytest.mark.parametrize("weights, got", [([1.0], r"\[1\.0\]"), ([1.0, -1.0], r"\[1\.0, -1\.0\]"),
+                                          ([1.0, np.nan], r"\[1\.0, nan\]")])
+def test_dfc_layer_weights_errors(classifier, weights, got):
+    with pytest.raises(ValueError, match=rf"layer_weights: expected 2 finite non-negative weights "
+                                         rf"\(one per layer\), got {got}"):
+        vaelab.build_dfc_vae(classifier, layer_weights=weights)
+
+
+def test_train_perceptual_model(images):
+    x, y = images
+    clf = vaelab.train_perceptual_model(x, y, epochs=1, batch_size=30, validation_data=(x, y),
+                                        seed=1, verbose=0)
+    assert shapes(clf) == CLASSIFIER_SHAPES
+    assert 0.0 <= vaelab.classifier_accuracy(clf, x, y) <= 1.0
+    with pytest.raises(ValueError, match=r"y: expected 60 labels \(one per image\), got 59"):
+        vaelab.train_perceptual_model(x, y[:-1], epochs=1)
+    with pytest.raises(ValueError, match=r"validation images: expected shape"):
+        vaelab.train_perceptual_model(x, y, epochs=1, validation_data=(x[:, :20], y))
+
+
+# --- saving and loading -------------------------------------------------------------------
+
+def assert_same_model(original, loaded, x):
+    """Same encoder and decoder outputs, and the same loss from a fresh sampler state."""
+    for name in ("encoder", "decoder"):
+        assert loaded.get_layer(name).name == name
+    z = np.random.default_rng(0).normal(size=(len(x), vaelab.latent_dim_of(original)))
+    for a, b in zip(vaelab.encode_distribution(original, x), vaelab.encode_distribution(loaded, x)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(vaelab.decode(original, z), vaelab.decode(loaded, z))
+    losses = [m.evaluate(x, batch_size=len(x), verbose=0) for m in (original, loaded)]
+    np.testing.assert_array_equal(losses[0], losses[1])
+
+
+@pytest.mark.parametrize("kind", ["vae", "dfc_vae"])
+def test_keras_save_and_load_model(tmp_path, classifier, x, kind):
+    build = {"vae": lambda: vaelab.build_vae(latent_dim=4, seed=9),
+             "dfc_vae": lambda: vaelab.build_dfc_vae(classifier, latent_dim=4, seed=9)}[kind]
+    model = build()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.name == kind
+    if kind == "dfc_vae":
+        assert loaded.get_layer("perceptual_features").trainable is False
+        assert len(loaded.trainable_weights) == 20
+    assert_same_model(model, loaded, x)
+
+
+def test_vaelab_save_and_load_model(tmp_path, x):
+    model = vaelab.build_vae(latent_dim=3, recipe="book", seed=2)
+    path = vaelab.save_model(model, tmp_path / "sub" / "vae.keras")
+    assert_no_temp_files(tmp_path / "sub", ["vae.keras"])
+    loaded = vaelab.load_model(path)
+    assert loaded.get_layer("variational").recipe == "book"
+    assert_same_model(model, loaded, x)
+
+
+def test_save_and_load_model_errors(tmp_path, vae):
+    with pytest.raises(ValueError, match=r"path: expected a file name ending in \.keras, "
+                                         r"got '.*vae\.h5'"):
+        vaelab.save_model(vae, tmp_path / "vae.h5")
+    assert_no_temp_files(tmp_path, [])
+    with pytest.raises(FileNotFoundError, match=r"no model file at '.*missing\.keras'"):
+        vaelab.load_model(tmp_path / "missing.keras")
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"bad\.keras: not a readable \.keras model"):
+        vaelab.load_model(tmp_path / "bad.keras")
+
+
+def test_save_and_load_weights(tmp_path, vae, x):
+    path = vaelab.save_weights(vae, tmp_path / "vae.weights.h5")
+    assert_no_temp_files(tmp_path, ["vae.weights.h5"])
+    fresh = vaelab.load_weights(vaelab.build_vae(latent_dim=5, seed=99), path)
+    for a, b in zip(vae.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(vaelab.encode(vae, x), vaelab.encode(fresh, x))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_load_weights_errors(tmp_path, vae):
+    path = vaelab.save_weights(vae, tmp_path / "vae.weights.h5")
+    with pytest.raises(ValueError, match=r"these weights do not fit model 'vae' \(latent_dim 2\)"
+                                         r"(.|\n)*another latent_dim or architecture"):
+        vaelab.load_weights(vaelab.build_vae(latent_dim=2), path)
+    with pytest.raises(ValueError, match=r"these weights do not fit model 'classifier'"):
+        vaelab.load_weights(vaelab.build_perceptual_model(), path)
+    with pytest.raises(FileNotFoundError, match=r"no weights file at '.*nope\.weights\.h5'"):
+        vaelab.load_weights(vae, tmp_path / "nope.weights.h5")
+    (tmp_path / "bad.weights.h5").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=r"bad\.weights\.h5: not a readable \.weights\.h5 file"):
+        vaelab.load_weights(vae, tmp_path / "bad.weights.h5")
+    with pytest.raises(ValueError, match=r"path: expected a file name ending in \.weights\.h5"):
+        vaelab.save_weights(vae, tmp_path / "vae.h5")
+
+
+def test_submodel_and_latent_dim_errors(classifier, vae):
+    assert submodel(vae, "encoder") is vae.get_layer("encoder")
+    assert submodel(vae.get_layer("decoder"), "decoder") is vae.get_layer("decoder")
+    with pytest.raises(ValueError, match=r"model 'classifier' has no sub-model named 'encoder'; "
+                                         r"expected a vaelab VAE"):
+        vaelab.latent_dim_of(classifier)
+    with pytest.raises(ValueError, match=r"model: expected a keras\.Model, got ndarray"):
+        vaelab.encode(np.zeros(3), np.zeros((1, 28, 28, 1), np.float32))
