@@ -10,7 +10,8 @@
 #' @param x Images, an array `n x 28 x 28 x 1` (or `n x 28 x 28`) with values
 #'   in `[0, 1]`.
 #' @param z Latent vectors, a matrix `n x latent_dim` (or one vector).
-#' @param batch_size Images per prediction step; it changes speed, not results.
+#' @param batch_size Images per prediction step; it changes speed (and float32
+#'   rounding in the last digits), not results.
 #' @return `encode()`: a matrix `n x latent_dim`. `encode_distribution()`: a
 #'   list of `z_mean` and `z_log_var`. `decode()`, `reconstruct()`: an array
 #'   `n x 28 x 28 x 1`.

@@ -63,6 +63,8 @@ build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", se
 #' @param x Training images, an array `n x 28 x 28 x 1` with values in `[0, 1]`.
 #' @param y Their digit labels 0 to 9.
 #' @param epochs,batch_size Passes over the data, and images per step.
+#' @param shift Training images are shifted at random by up to this many
+#'   pixels each way (a training-only augmentation; 0 turns it off).
 #' @param validation_data Optional `list(x, y)` evaluated after each epoch.
 #' @param model A perceptual model to keep training; `NULL` builds one.
 #' @param seed Optional seed for the initial weights.
@@ -80,14 +82,14 @@ build_perceptual_model <- function(seed = NULL, name = "classifier") {
 
 #' @rdname build_perceptual_model
 #' @export
-train_perceptual_model <- function(x, y, epochs = 5, batch_size = 128, validation_data = NULL,
-                                   model = NULL, seed = NULL, verbose = "auto") {
+train_perceptual_model <- function(x, y, epochs = 10, batch_size = 128, validation_data = NULL,
+                                   model = NULL, shift = 2, seed = NULL, verbose = "auto") {
   x <- as_images(x, "x")
   vaelab_call("train_perceptual_model", x = x, y = as_labels(y, n = dim(x)[1], name = "y"),
               epochs = as_int(epochs, "epochs"), batch_size = as_int(batch_size, "batch_size"),
               validation_data = as_labelled(validation_data),
               model = if (is.null(model)) NULL else as_model(model),
-              seed = as_seed(seed), verbose = as_verbose(verbose))
+              shift = as_values(shift, "shift", n = 1), seed = as_seed(seed), verbose = as_verbose(verbose))
 }
 
 #' Build a deep feature consistent VAE

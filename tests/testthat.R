@@ -1,0 +1,4 @@
+library(testthat)
+library(vaelab)
+
+test_check("vaelab")

@@ -1,0 +1,70 @@
+test_that("the encoder and decoder have the documented shapes", {
+  skip_if_no_vaelab()
+  encoder <- build_encoder(latent_dim = 3)
+  decoder <- build_decoder(latent_dim = 3)
+  expect_identical(encoder$name, "encoder")
+  expect_identical(encoder$output_shape, list(list(NULL, 3L), list(NULL, 3L)))
+  expect_identical(decoder$output_shape, list(NULL, 28L, 28L, 1L))
+  expect_error(build_encoder(latent_dim = 0), "latent_dim: expected one whole number >= 1")
+})
+
+test_that("build_vae() takes R numbers and seeds reproducibly", {
+  skip_if_no_vaelab()
+  x <- random_images(4)
+  a <- build_vae(latent_dim = 2, recipe = "book", seed = 3)
+  b <- build_vae(latent_dim = 2.0, recipe = "book", seed = 3.0)
+  expect_identical(encode(a, x), encode(b, x))
+  expect_identical(a$get_layer("variational")$recipe, "book")
+  expect_error(build_vae(recipe = "mse"), class = "vaelab_input_error")
+  expect_error(build_vae(optimizer = 1), "optimizer: expected one non-empty string")
+})
+
+test_that("build_dfc_vae() takes layer names or 1-based positions", {
+  skip_if_no_vaelab()
+  clf <- build_perceptual_model(seed = 1)
+  by_name <- build_dfc_vae(clf, latent_dim = 2, layers = c("conv1", "conv3"), seed = 1)
+  # Position 1 is the input layer, 2 is conv1, 6 is conv3.
+  by_position <- build_dfc_vae(clf, latent_dim = 2, layers = c(2, 6), seed = 1)
+  shapes <- function(model) model$get_layer("perceptual_features")$output_shape
+  weights <- function(model) {
+    unlist(reticulate::import_builtins()$list(model$get_layer("variational")$layer_weights))
+  }
+  expect_identical(shapes(by_position), shapes(by_name))
+  expect_identical(shapes(by_name), list(list(NULL, 26L, 26L, 32L), list(NULL, 3L, 3L, 64L)))
+  expect_identical(weights(by_name), c(1, 1))
+  weighted <- build_dfc_vae(clf, latent_dim = 2, layer_weights = c(0.5, 2))
+  expect_identical(weights(weighted), c(0.5, 2))
+  expect_error(build_dfc_vae(clf, layers = 0), "1-based positions")
+  expect_error(build_dfc_vae(clf, layers = "dense9"), class = "vaelab_ValueError")
+  expect_error(build_dfc_vae("classifier"), "perceptual_model: expected a Keras model")
+})
+
+test_that("train_perceptual_model() trains on R images and labels", {
+  skip_if_no_vaelab()
+  x <- random_images(32)
+  y <- rep(0:3, 8)
+  clf <- train_perceptual_model(x, y, epochs = 1, batch_size = 16,
+                                validation_data = list(x[1:8, , , , drop = FALSE], y[1:8]),
+                                seed = 1, verbose = FALSE)
+  untrained <- build_perceptual_model(seed = 1)
+  expect_false(identical(clf$get_weights()[[1]], untrained$get_weights()[[1]]))
+  expect_error(train_perceptual_model(x, y[-1]), "y: expected 32 labels")
+  expect_error(train_perceptual_model(x, y, validation_data = x), "list\\(images, labels\\)")
+})
+
+test_that("models and weights survive a save and a load", {
+  skip_if_no_vaelab()
+  x <- random_images(3)
+  vae <- build_vae(latent_dim = 2, seed = 1)
+  path <- tempfile(fileext = ".keras")
+  expect_identical(save_model(vae, path), path)
+  expect_identical(encode(load_model(path), x), encode(vae, x))
+  weights <- tempfile(fileext = ".weights.h5")
+  save_weights(vae, weights)
+  other <- load_weights(build_vae(latent_dim = 2, seed = 2), weights)
+  expect_identical(encode(other, x), encode(vae, x))
+  expect_error(save_model(vae, tempfile(fileext = ".h5")), "ending in .keras",
+               class = "vaelab_ValueError")
+  expect_error(load_weights(build_vae(latent_dim = 3), weights), "another latent_dim",
+               class = "vaelab_ValueError")
+})

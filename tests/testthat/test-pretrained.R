@@ -1,0 +1,32 @@
+test_that("available_pretrained() lists shipped models by name", {
+  skip_if_no_vaelab()
+  shipped <- available_pretrained()
+  expect_type(shipped, "character")
+  expect_true(all(shipped %in% c("classifier", "vae", "dfc_vae", "vae_2d")))
+  err <- tryCatch(load_pretrained("gan"), error = identity)
+  expect_s3_class(err, "vaelab_ValueError")
+  expect_match(conditionMessage(err), "no pretrained model 'gan'")
+  expect_error(load_pretrained(c("vae", "dfc_vae")), "name: expected one non-empty string")
+})
+
+test_that("the same pretrained model encodes the same test images identically in R and Python", {
+  skip_if_no_pretrained("vae")
+  skip_if_no_mnist()
+  vae <- load_pretrained("vae")
+  x <- mnist_test()$x[1:500, , , , drop = FALSE]
+  z_r <- encode(vae, x)
+  # Python reads MNIST itself and encodes its own float32 array.
+  data <- py_vaelab(convert = FALSE)$load_mnist()
+  x_py <- reticulate::py_get_item(reticulate::py_get_item(data, 1L), 0L)
+  first <- reticulate::py_eval("lambda x: x[:500]", convert = FALSE)(x_py)
+  z_py <- py_vaelab()$encode(py_vaelab()$load_pretrained("vae"), first)
+  expect_identical(z_r, z_py)
+})
+
+test_that("the pretrained classifier recognises the test digits", {
+  skip_if_no_pretrained("classifier")
+  skip_if_no_mnist()
+  test <- mnist_test()
+  expect_gt(classifier_accuracy(load_pretrained("classifier"), test$x[1:1000, , , , drop = FALSE],
+                                test$y[1:1000]), 0.97)
+})

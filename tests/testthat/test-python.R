@@ -1,0 +1,86 @@
+# Finding Python, the error when it is missing or broken, installing the core.
+
+with_env <- function(vars, code) {
+  old <- Sys.getenv(names(vars), unset = NA, names = TRUE)
+  on.exit({
+    for (name in names(old)) {
+      if (is.na(old[[name]])) Sys.unsetenv(name) else do.call(Sys.setenv, as.list(old[name]))
+    }
+  })
+  for (name in names(vars)) {
+    if (is.na(vars[[name]])) Sys.unsetenv(name) else do.call(Sys.setenv, as.list(vars[name]))
+  }
+  code
+}
+
+test_that("VAELAB_PYTHON wins over RETICULATE_PYTHON, which wins over the virtualenv", {
+  choice <- with_env(c(VAELAB_PYTHON = "/a/python", RETICULATE_PYTHON = "/b/python"),
+                     vaelab:::python_choice())
+  expect_identical(choice, list(python = "/a/python", source = "VAELAB_PYTHON"))
+  choice <- with_env(c(VAELAB_PYTHON = NA, RETICULATE_PYTHON = "/b/python"),
+                     vaelab:::python_choice())
+  expect_identical(choice$source, "RETICULATE_PYTHON")
+  choice <- with_env(c(VAELAB_PYTHON = NA, RETICULATE_PYTHON = NA,
+                       WORKON_HOME = tempfile("no-virtualenvs")),
+                     vaelab:::python_choice())
+  expect_identical(choice$source, "reticulate's default search")
+})
+
+test_that("pip_spec installs a checkout, a wheel or a pinned version, with extras", {
+  expect_identical(vaelab:::pip_spec(NULL), paste0("vaelab==", packageVersion("vaelab")))
+  expect_identical(vaelab:::pip_spec("vaelab==0.1.0", "r"), "vaelab[r]==0.1.0")
+  checkout <- tempfile("vaelab-src")
+  dir.create(checkout)
+  expect_error(vaelab:::pip_spec(checkout), "has no pyproject.toml", class = "vaelab_input_error")
+  writeLines("[project]", file.path(checkout, "pyproject.toml"))
+  expect_identical(vaelab:::pip_spec(checkout, c("r", "dev")),
+                   paste0(normalizePath(checkout), "[r,dev]"))
+  expect_error(vaelab:::pip_spec("vaelab", "r; rm"), "extras: expected names")
+  expect_error(install_vaelab(source = 1), "source: expected one non-empty string")
+})
+
+# The error a fresh R session gives when the package is used with `python`.
+run_without_vaelab <- function(python) {
+  run_r(c("err <- tryCatch(build_vae(), error = identity)",
+          "cat(class(err), sep = '\\n')",
+          "cat(conditionMessage(err), '\\n')"),
+        env = c(paste0("VAELAB_PYTHON=", python), "RETICULATE_PYTHON="))
+}
+
+test_that("a missing Python gives one classed error that says how to fix it", {
+  out <- run_without_vaelab("/nonexistent/bin/python")
+  expect_true("vaelab_python_error" %in% out)
+  text <- paste(out, collapse = "\n")
+  expect_match(text, "/nonexistent/bin/python (found through VAELAB_PYTHON)", fixed = TRUE)
+  expect_match(text, "vaelab::install_vaelab()", fixed = TRUE)
+  expect_match(text, "set VAELAB_PYTHON", fixed = TRUE)
+})
+
+test_that("a Python without the vaelab module gives the same error with Python's reason", {
+  candidates <- unique(c(Sys.which("python3"), "/usr/bin/python3"))
+  without <- Filter(function(python) {
+    nzchar(python) && file.exists(python) &&
+      system2(python, c("-c", shQuote("import vaelab")), stdout = FALSE, stderr = FALSE) != 0
+  }, candidates)
+  if (length(without) == 0) {
+    skip("no Python without vaelab to try")
+  }
+  python <- without[[1]]
+  out <- run_without_vaelab(python)
+  expect_true("vaelab_python_error" %in% out)
+  expect_match(paste(out, collapse = "\n"), "No module named 'vaelab'", fixed = TRUE)
+})
+
+test_that("vaelab_config() names the Python in use and its versions", {
+  skip_if_no_vaelab()
+  config <- vaelab_config()
+  expect_named(config, c("python", "source", "vaelab", "numpy", "keras", "tensorflow",
+                         "reticulate"))
+  expect_identical(config$vaelab, as.character(packageVersion("vaelab")))
+  if (packageVersion("reticulate") < "1.36") {
+    expect_true(numeric_version(config$numpy) < "2")
+  }
+  if (nzchar(Sys.getenv("VAELAB_PYTHON"))) {
+    expect_identical(normalizePath(config$python), normalizePath(Sys.getenv("VAELAB_PYTHON")))
+  }
+})
