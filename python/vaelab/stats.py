@@ -131,8 +131,9 @@ def _r_ttest(a, b, conf_level):
             "engine='r' needs rpy2 and R: pip install 'vaelab[r]' (rpy2>=3.5,<3.6 for R < 4.5)"
         ) from err
     r_stats = importr("stats")
+    # t.test is generic (x, ...): rpy2 cannot map conf_level onto conf.level, so name it in R.
     res = r_stats.t_test(ro.FloatVector(a), ro.FloatVector(b), paired=True,
-                         conf_level=conf_level)
+                         **{"conf.level": conf_level})
     get = dict(zip(res.names, res))
     ci = tuple(float(v) for v in get["conf.int"])
     return TTestResult(float(get["statistic"][0]), float(get["p.value"][0]),
