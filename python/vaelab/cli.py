@@ -31,15 +31,15 @@ def _parser():
         "folder with the four MNIST IDX files or mnist.npz (default: $VAELAB_DATA, then the "
         "Keras cache, then download)"))
     common.add_argument("--out", default="out", help="folder for every output (default: out)")
-    common.add_argument("--subset", type=int, default=None, help=(
+    common.add_argument("--subset", type=_positive, default=None, help=(
         "use only the first N training images (and N/6 test images) for a quick run"))
     common.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
 
     t = sub.add_parser("train", parents=[common], help="train one model and save its weights")
     t.add_argument("--model", choices=MODELS, required=True, help="which model to train")
-    t.add_argument("--epochs", type=int, default=None,
+    t.add_argument("--epochs", type=_positive, default=None,
                    help="epochs (default: the shipped recipe: 10 classifier, 15 VAEs, 10 vae_2d)")
-    t.add_argument("--batch-size", type=int, default=None,
+    t.add_argument("--batch-size", type=_positive, default=None,
                    help="batch size (default: the shipped recipe: 128 classifier, 32, 16 vae_2d)")
     t.add_argument("--classifier", default=None, help=(
         "weights of the perceptual classifier for dfc_vae (default: the shipped one)"))
@@ -54,10 +54,21 @@ def _parser():
     d = sub.add_parser("demo", parents=[common], help=(
         "write figures and a report comparing plain and DFC VAE: pretrained weights when "
         "shipped, else a short training run"))
-    d.add_argument("--epochs", type=int, default=2,
+    d.add_argument("--epochs", type=_positive, default=2,
                    help="epochs for the short training run without pretrained weights (default: 2)")
     d.set_defaults(run=_demo)
     return p
+
+
+def _positive(text):
+    """argparse type: an integer >= 1 (0 would otherwise silently mean "the default")."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 def _data(args):

@@ -57,7 +57,7 @@ def tiny_weights_dir(tmp_path_factory, classifier):
     export_pretrained(vaelab.build_vae(latent_dim=5, seed=1), "vae",
                       {**common, "architecture": "vae", "latent_dim": 5, "recipe": "elbo"},
                       folder)
-    export_pretrained(vaelab.build_dfc_vae(classifier, latent_dim=5, seed=1), "dfc_vae",
+    export_pretrained(vaelab.build_dfc_vae(classifier, latent_dim=5, seed=2), "dfc_vae",
                       {**common, "architecture": "dfc_vae", "latent_dim": 5, "recipe": "elbo",
                        "layers": ["conv1", "conv2"], "layer_weights": [1.0, 1.0],
                        "perceptual_model": "classifier"}, folder)

@@ -1,0 +1,96 @@
+"""vaelab.report: the evaluation numbers, report.md, metrics.json and figures, written atomically."""
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import vaelab
+from vaelab.report import ARTICLE_DIGITS, evaluate, showcase_indices, write_report
+from helpers import assert_no_temp_files
+
+FIGURES = ["reconstructions.png", "interpolation_plain_vae.png", "interpolation_dfc_vae.png",
+           "laplacian_boxplot.png", "laplacian_histograms.png"]
+
+
+@pytest.fixture(scope="module")
+def models(classifier):
+    return {"plain VAE": vaelab.build_vae(latent_dim=5, seed=1),
+            "DFC VAE": vaelab.build_dfc_vae(classifier, latent_dim=5, seed=2)}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, models, classifier, images):
+    x, y = images
+    out = tmp_path_factory.mktemp("report") / "out"
+    manifold = vaelab.build_vae(latent_dim=2, recipe="book", seed=3)
+    path = write_report(out, models, classifier, x, y, manifold_model=manifold,
+                        title="Tiny report", notes="Untrained models.")
+    plt.close("all")
+    return out, path
+
+
+def test_report_files(written):
+    out, path = written
+    assert path == out / "report.md"
+    assert_no_temp_files(out, ["report.md", "metrics.json", "manifold.png", *FIGURES])
+    for name in FIGURES + ["manifold.png"]:
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_markdown(written):
+    out, _ = written
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert text.startswith("# Tiny report\n\nUntrained models.\n\nEvaluated on 60 test images.")
+    assert "| group | original | plain VAE | DFC VAE |" in text
+    assert text.count("| digits other than 1 | ") == 4  # blur table + 3 test rows
+    for figure in FIGURES + ["manifold.png"]:
+        assert f"![{figure[:-4]}]({figure})" in text
+
+
+def test_metrics_json_matches_direct_computation(written, models, classifier, images):
+    out, _ = written
+    x, y = images
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_images"] == 60
+    assert len(metrics["tests"]) == 6
+    blur = vaelab.laplacian_variance(x)
+    means = metrics["mean_laplacian_variance"]
+    assert means["digit 1"]["original"] == pytest.approx(blur[y == 1].mean(), rel=1e-12)
+    assert means["digits other than 1"]["original"] == pytest.approx(blur[y != 1].mean(),
+                                                                     rel=1e-12)
+    rec = vaelab.reconstruct(models["DFC VAE"], x)
+    assert metrics["classifier_accuracy"] == pytest.approx({
+        "original": vaelab.classifier_accuracy(classifier, x, y),
+        "plain VAE": vaelab.classifier_accuracy(classifier,
+                                                vaelab.reconstruct(models["plain VAE"], x), y),
+        "DFC VAE": vaelab.classifier_accuracy(classifier, rec, y)})
+    assert metrics["reconstruction_error"]["DFC VAE"] == pytest.approx(
+        vaelab.reconstruction_errors(x, rec), rel=1e-6)
+
+
+def test_evaluate_keeps_the_arrays_for_the_figures(models, classifier, images):
+    x, y = images
+    results = evaluate(models, classifier, x, y)
+    assert sorted(results["_reconstructions"]) == ["DFC VAE", "plain VAE"]
+    assert results["_reconstructions"]["plain VAE"].shape == x.shape
+    np.testing.assert_array_equal(results["_blur"]["original"], vaelab.laplacian_variance(x))
+
+
+def test_report_without_manifold(tmp_path, models, classifier, images):
+    x, y = images
+    write_report(tmp_path, {"plain VAE": models["plain VAE"]}, classifier, x[:20], y[:20])
+    plt.close("all")
+    assert_no_temp_files(tmp_path, ["report.md", "metrics.json", "reconstructions.png",
+                                    "interpolation_plain_vae.png", "laplacian_boxplot.png",
+                                    "laplacian_histograms.png"])
+
+
+def test_showcase_indices(mnist, images):
+    _, y = images
+    assert showcase_indices(y) == list(range(10))
+    assert showcase_indices(y[3:]) == [7, 8, 9, 0, 1, 2, 3, 4, 5, 6]
+    _, (_, y_test) = mnist
+    assert showcase_indices(y_test) == list(ARTICLE_DIGITS)
+    assert [int(y_test[i]) for i in ARTICLE_DIGITS] == list(range(10))
