@@ -1,0 +1,633 @@
+#!/usr/bin/env python
+"""Speed of vaelab's training and inference paths, from Python and from R, against a
+straightforward Keras 3 reference written here.
+
+    python benchmarks/train_speed.py            # the full benchmark (about 20 min on 2 cores)
+    python benchmarks/train_speed.py --quick    # a short run that checks every path works
+
+Training: for the plain VAE and the DFC VAE (latent_dim 5, RMSprop) it times (a)
+``vaelab.train_vae`` as a Python user calls it, (b) ``train_vae()`` of the R package through
+``Rscript``, and (c) the reference: one Keras 3 functional model whose last layer calls
+``add_loss``, trained with ``fit(x, None)``. Each (implementation, model, batch size) runs in
+a fresh process: a first call of one epoch (tracing included, reported as compilation),
+then repeated calls of several epochs whose medians give the steady-state throughput, per
+call and, from a callback, per epoch (a gap between the two is time ``fit`` spends outside
+its epochs). Inference: encode and reconstruct 10,000 images, their Laplacian variance and
+the blur comparison, from Python, from R and the straightforward way.
+
+The table comes first; the ratios vaelab / reference come last. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+R_SCRIPT = Path(__file__).resolve().parent / "speed.R"
+MODELS = ("vae", "dfc_vae")
+MODEL_TITLES = {"vae": "plain VAE", "dfc_vae": "DFC VAE"}
+IMPLS = ("reference", "python", "r")
+IMPL_TITLES = {"reference": "reference (Keras fit)", "python": "vaelab Python",
+               "r": "vaelab R"}
+INFER_TASKS = ("encode", "reconstruct", "laplacian_variance", "blur_comparison")
+LATENT_DIM = 5
+SEED = 1
+# fit() sometimes idles after its last epoch (a tf.data autotune tick); flag gaps above this.
+OVERHEAD_NOTE_S = 0.5
+
+FULL = dict(images=6400, infer_images=10000, repeats=3, epochs=2, batch_sizes="default,128")
+QUICK = dict(images=256, infer_images=1000, repeats=2, epochs=1, batch_sizes="default")
+
+
+# ---- the straightforward reference ---------------------------------------------------
+
+def reference_parts(kind: str, seed: int = SEED):
+    """Encoder, decoder and the trainable VAE, written the plain Keras 3 way (no vaelab)."""
+    import keras
+    from keras import layers, ops
+
+    keras.utils.set_random_seed(seed)
+
+    class Sampler(layers.Layer):
+        """z = mean + exp(log_var / 2) * noise."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seeds = keras.random.SeedGenerator(seed)
+
+        def call(self, inputs):
+            mean, log_var = inputs
+            noise = keras.random.normal(ops.shape(mean), seed=self.seeds)
+            return mean + ops.exp(0.5 * log_var) * noise
+
+    class VAELoss(layers.Layer):
+        """Adds reconstruction + KL per image, averaged over the batch, with add_loss."""
+
+        def call(self, inputs):
+            x, decoded, mean, log_var = inputs[:4]
+            if len(inputs) == 4:
+                rec = ops.sum(ops.binary_crossentropy(x, decoded), axis=(1, 2, 3))
+            else:
+                rec = sum(ops.sum(ops.square(a - b), axis=(1, 2, 3))
+                          for a, b in zip(inputs[4], inputs[5]))
+            kl = -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
+            self.add_loss(ops.mean(rec + kl))
+            return decoded
+
+    image = keras.Input((28, 28, 1))
+    h = image
+    for filters, strides in ((32, 1), (64, 2), (64, 1), (64, 1)):
+        h = layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu")(h)
+    h = layers.Dense(32, activation="relu")(layers.Flatten()(h))
+    encoder = keras.Model(image, [layers.Dense(LATENT_DIM)(h), layers.Dense(LATENT_DIM)(h)])
+
+    z_in = keras.Input((LATENT_DIM,))
+    h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z_in))
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    decoder = keras.Model(z_in, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
+
+    x = keras.Input((28, 28, 1))
+    mean, log_var = encoder(x)
+    decoded = decoder(Sampler()([mean, log_var]))
+    inputs = [x, decoded, mean, log_var]
+    if kind == "dfc_vae":
+        extractor = _reference_features()
+        inputs += [extractor(x), extractor(decoded)]
+    vae = keras.Model(x, VAELoss()(inputs))
+    vae.compile(optimizer="rmsprop")
+    return encoder, decoder, vae
+
+
+def _reference_features():
+    """A frozen MNIST classifier's first two convolutions (the DFC VAE's perceptual model)."""
+    import keras
+    from keras import layers
+
+    image = keras.Input((28, 28, 1))
+    conv1 = layers.Conv2D(32, 3, activation="relu")(image)
+    conv2 = layers.Conv2D(64, 3, activation="relu")(layers.MaxPooling2D()(conv1))
+    h = layers.Conv2D(64, 3, activation="relu")(layers.MaxPooling2D()(conv2))
+    h = layers.Dense(64, activation="relu")(layers.Flatten()(layers.MaxPooling2D()(h)))
+    classifier = keras.Model(image, layers.Dense(10, activation="softmax")(h))
+    extractor = keras.Model(classifier.inputs, [conv1, conv2])
+    extractor.trainable = False
+    return extractor
+
+
+# ---- workers: one measurement per fresh process ---------------------------------------
+
+def run_worker(spec: dict) -> dict:
+    """Set threads, then time what `spec` names; returns a JSON-able dict."""
+    import tensorflow as tf
+
+    if spec.get("threads"):
+        inter, intra = spec["threads"]
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+    if spec["task"] == "data":
+        return data_worker(spec)
+    out = train_worker(spec) if spec["task"] == "train" else infer_worker(spec)
+    out["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return out
+
+
+def train_worker(spec: dict) -> dict:
+    import keras
+    import numpy as np
+
+    x = np.load(spec["train_file"])[:spec["images"]]
+    batch = {} if spec["batch_size"] is None else {"batch_size": spec["batch_size"]}
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Wall and CPU seconds of each epoch (no batch hooks, so Keras may dispatch async)."""
+
+        def __init__(self):
+            super().__init__()
+            self.epochs = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = (time.perf_counter(), time.process_time())
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs.append([time.perf_counter() - self.start[0],
+                                time.process_time() - self.start[1]])
+
+    if spec["impl"] == "reference":
+        model = reference_parts(spec["model"])[2]
+        used = batch.get("batch_size", 32)  # Keras's default
+
+        def fit(epochs, timer):
+            model.fit(x, None, epochs=epochs, verbose=0, callbacks=[timer], **batch)
+    else:
+        import inspect
+
+        import vaelab
+
+        model = _vaelab_model(vaelab, spec["model"])
+        used = batch.get("batch_size",
+                         inspect.signature(vaelab.train_vae).parameters["batch_size"].default)
+
+        def fit(epochs, timer):
+            vaelab.train_vae(model, x, epochs=epochs, verbose=0, callbacks=[timer], **batch)
+
+    timer = EpochTimer()
+    start = time.perf_counter()
+    fit(1, timer)
+    result = {"batch_size_used": used, "first_call": time.perf_counter() - start, "calls": []}
+    for _ in range(spec["repeats"]):
+        timer.epochs = []
+        wall, cpu = time.perf_counter(), time.process_time()
+        fit(spec["epochs"], timer)
+        result["calls"].append({"wall": time.perf_counter() - wall,
+                                "cpu": time.process_time() - cpu, "epochs": timer.epochs})
+    return result
+
+
+def _vaelab_model(vaelab, kind, seed=SEED):
+    if kind == "vae":
+        return vaelab.build_vae(latent_dim=LATENT_DIM, seed=seed)
+    return vaelab.build_dfc_vae(vaelab.build_perceptual_model(seed=seed),
+                                latent_dim=LATENT_DIM, seed=seed)
+
+
+def infer_worker(spec: dict) -> dict:
+    import numpy as np
+
+    x = np.load(spec["test_x_file"])[:spec["images"]]
+    y = np.load(spec["test_y_file"])[:spec["images"]]
+    extra = {}
+    if spec["impl"] == "reference":
+        tasks = _reference_tasks(x, y)
+    else:
+        import vaelab
+
+        # Different seeds, so that the two sets of reconstructions differ.
+        vae, dfc = _vaelab_model(vaelab, "vae"), _vaelab_model(vaelab, "dfc_vae", SEED + 1)
+        recs = {"plain VAE": vaelab.reconstruct(vae, x), "DFC VAE": vaelab.reconstruct(dfc, x)}
+        tasks = {
+            "encode": lambda: vaelab.encode(vae, x),
+            "reconstruct": lambda: vaelab.reconstruct(vae, x),
+            "laplacian_variance": lambda: vaelab.laplacian_variance(x),
+            "blur_comparison": lambda: vaelab.blur_comparison(x, y, recs),
+        }
+        # The vectorised measure must keep OpenCV's numbers, not only beat its speed.
+        for name, images in (("originals", x), ("reconstructions", recs["plain VAE"])):
+            ours, cv = vaelab.laplacian_variance(images), _cv2_laplacian_variance(images)
+            extra[f"laplacian_max_rel_diff_{name}"] = float(
+                np.max(np.abs(ours - cv) / np.maximum(np.abs(cv), 1e-12)))
+    return {"tasks": {name: _time_repeated(fn, spec["repeats"]) for name, fn in tasks.items()},
+            **extra}
+
+
+def _cv2_laplacian_variance(images):
+    """The article's measure, one image at a time."""
+    import cv2
+    import numpy as np
+
+    return np.array([cv2.Laplacian(img, cv2.CV_32F).var() for img in images[..., 0]])
+
+
+def _reference_tasks(x, y):
+    """The same work as a notebook does it: Keras predict, per-image OpenCV, SciPy tests."""
+    import itertools
+
+    import numpy as np
+    from scipy import stats
+
+    encoder, decoder = reference_parts("vae")[:2]
+    other_encoder, other_decoder = reference_parts("vae", seed=SEED + 1)[:2]
+
+    def reconstruct(enc=encoder, dec=decoder):
+        return dec.predict(enc.predict(x, verbose=0)[0], verbose=0)
+
+    recs = {"plain VAE": reconstruct(), "DFC VAE": reconstruct(other_encoder, other_decoder)}
+
+    def blur_comparison():
+        blur = {"original": _cv2_laplacian_variance(x)}
+        blur.update({name: _cv2_laplacian_variance(r) for name, r in recs.items()})
+        rows = []
+        for mask in (y != 1, y == 1):
+            for a, b in itertools.combinations(blur, 2):
+                va, vb = blur[a][mask], blur[b][mask]
+                d = va - vb
+                rows.append((stats.ttest_rel(va, vb), stats.wilcoxon(va, vb),
+                             d.mean() / d.std(ddof=1)))
+        return rows
+
+    return {
+        "encode": lambda: encoder.predict(x, verbose=0)[0],
+        "reconstruct": reconstruct,
+        "laplacian_variance": lambda: _cv2_laplacian_variance(x),
+        "blur_comparison": blur_comparison,
+    }
+
+
+def _time_repeated(fn, repeats):
+    """Seconds of each of `repeats` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# ---- the orchestrator ------------------------------------------------------------------
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="a short run that checks every path (%s)" % _describe(QUICK))
+    p.add_argument("--images", type=int, help=f"training images per epoch ({FULL['images']})")
+    p.add_argument("--infer-images", type=int,
+                   help=f"test images for the inference timings ({FULL['infer_images']})")
+    p.add_argument("--repeats", type=int, help=f"timed calls per measurement ({FULL['repeats']})")
+    p.add_argument("--epochs", type=int, help=f"epochs per timed training call ({FULL['epochs']})")
+    p.add_argument("--batch-sizes", help="comma-separated; 'default' is each implementation's "
+                   f"own default ({FULL['batch_sizes']})")
+    p.add_argument("--models", default=",".join(MODELS), help="comma-separated: vae,dfc_vae")
+    p.add_argument("--threads", help="INTER,INTRA: TensorFlow thread pools in every worker "
+                   "(default: TensorFlow's own choice)")
+    p.add_argument("--no-r", action="store_true", help="skip the R package's paths")
+    p.add_argument("--no-inference", action="store_true", help="skip the inference timings")
+    p.add_argument("--data", help="MNIST folder (default: $VAELAB_DATA, else the loader's search)")
+    p.add_argument("--json", help="also write every raw timing to this JSON file")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    for key in ("images", "infer_images", "repeats", "epochs"):
+        if getattr(args, key) < 1:
+            p.error(f"--{key.replace('_', '-')}: expected a whole number >= 1")
+    args.models = _split(args.models, MODELS, "--models", p)
+    args.batch_sizes = [None if b == "default" else _positive(b, "--batch-sizes", p)
+                        for b in _split(args.batch_sizes, None, "--batch-sizes", p)]
+    if args.threads:
+        args.threads = [_positive(t, "--threads", p, minimum=0) for t in args.threads.split(",")]
+        if len(args.threads) != 2:
+            p.error("--threads: expected INTER,INTRA, e.g. 1,2")
+    return args
+
+
+def _describe(cfg):
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cfg.items())
+
+
+def _split(text, allowed, flag, parser):
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in items if allowed is not None and s not in allowed]
+    if not items or bad:
+        parser.error(f"{flag}: expected a comma-separated list"
+                     + (f" of {', '.join(allowed)}" if allowed else "") + f", got {text!r}")
+    return items
+
+
+def _positive(text, flag, parser, minimum=1):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        parser.error(f"{flag}: expected whole numbers >= {minimum} (or 'default'), got {text!r}")
+    return value
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        spec = json.loads(args.worker)
+        print("RESULT " + json.dumps(run_worker(spec)), flush=True)
+        return 0
+    started = time.time()
+    print(machine_report(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="vaelab-bench-") as tmp:
+        files = {name: str(Path(tmp) / f"{name}.npy")
+                 for name in ("train_file", "test_x_file", "test_y_file")}
+        r_lib, r_skip = (None, "--no-r given") if args.no_r else install_r_package(Path(tmp))
+        if r_skip:
+            print(f"\nR paths SKIPPED: {r_skip}", flush=True)
+        runner = Runner(args, files, r_lib)
+        # The orchestrator never imports TensorFlow: data is prepared by a worker too.
+        if runner.run("MNIST subsets", {"task": "data", "impl": "python", "images": args.images,
+                                        "infer_images": args.infer_images}) is None:
+            return 1
+        training = run_training(runner, args)
+        inference = {} if args.no_inference else run_inference(runner, args)
+    print(f"\nTotal benchmark time: {time.time() - started:.0f} s")
+    print_ratios(training, inference, args, r_skip)
+    if args.json:
+        write_json(Path(args.json), {"args": {k: v for k, v in vars(args).items()
+                                              if k != "worker"},
+                                     "training": training, "inference": inference})
+    failed = runner.failures
+    if failed:
+        print(f"\n{len(failed)} measurement(s) FAILED: " + "; ".join(failed))
+    return 1 if failed else 0
+
+
+def machine_report() -> str:
+    """Date, CPU, cores, memory and versions: the context every number needs."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    except (ValueError, OSError, AttributeError):
+        mem = float("nan")
+    versions = [f"Python {platform.python_version()}"]
+    for pkg in ("vaelab", "tensorflow", "keras", "numpy", "opencv-python-headless", "scipy"):
+        try:
+            versions.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{pkg} (not installed)")
+    r = shutil.which("Rscript")
+    if r:
+        out = subprocess.run([r, "-e", "cat(R.version.string, '| reticulate', "
+                              "format(packageVersion('reticulate')))"],
+                             capture_output=True, text=True)
+        versions.append(out.stdout.strip() or "R (reticulate missing)")
+    else:
+        versions.append("R not installed")
+    try:
+        load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        load = "unknown"
+    return "\n".join([
+        "vaelab speed benchmark",
+        f"date:     {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"machine:  {cpu}, {cores} cores, {mem:.0f} GiB, {platform.system()} "
+        f"{platform.release()}",
+        f"load avg: {load} (at start; anything else running skews every number)",
+        "versions: " + ", ".join(versions),
+    ])
+
+
+def data_worker(spec: dict) -> dict:
+    """Save the images every Python worker uses (temporary files, removed at the end)."""
+    import numpy as np
+
+    import vaelab
+
+    (x_train, _), (x_test, y_test) = vaelab.load_mnist()
+    if spec["images"] > len(x_train) or spec["infer_images"] > len(x_test):
+        raise ValueError(f"--images at most {len(x_train)}, "
+                         f"--infer-images at most {len(x_test)}")
+    np.save(spec["train_file"], x_train[:spec["images"]])
+    np.save(spec["test_x_file"], x_test[:spec["infer_images"]])
+    np.save(spec["test_y_file"], y_test[:spec["infer_images"]])
+    return {}
+
+
+def install_r_package(tmp: Path):
+    """Install the R package from this checkout into a temporary library: (library, skip)."""
+    rcmd = shutil.which("R")
+    if rcmd is None or shutil.which("Rscript") is None:
+        return None, "R is not installed (Rscript not on PATH)"
+    if not (ROOT / "DESCRIPTION").exists():
+        return None, f"no R package at {ROOT} (DESCRIPTION missing)"
+    lib = tmp / "rlib"
+    lib.mkdir()
+    out = subprocess.run([rcmd, "CMD", "INSTALL", "--no-docs", "--no-html", "--no-multiarch",
+                          f"--library={lib}", str(ROOT)], capture_output=True, text=True)
+    if out.returncode != 0:
+        tail = (out.stdout + out.stderr).strip().splitlines()[-5:]
+        return None, "R CMD INSTALL failed:\n    " + "\n    ".join(tail)
+    return str(lib), None
+
+
+class Runner:
+    """Starts one fresh process per measurement and collects its RESULT line."""
+
+    def __init__(self, args, files, r_lib):
+        self.args, self.files, self.r_lib = args, files, r_lib
+        self.failures = []
+        self.env = dict(os.environ)
+        self.env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # The checkout's Python core, whether or not it is installed in this interpreter.
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT / "python")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        if args.data:
+            self.env["VAELAB_DATA"] = str(Path(args.data).resolve())
+        if r_lib:
+            self.env.update(R_LIBS=r_lib, VAELAB_PYTHON=sys.executable,
+                            RETICULATE_PYTHON=sys.executable)
+
+    def run(self, label: str, spec: dict):
+        spec = {**spec, **self.files, "threads": self.args.threads}
+        if spec["impl"] == "r":
+            cmd = ["Rscript", str(R_SCRIPT), spec["task"], spec.get("model", "-"),
+                   "default" if spec.get("batch_size") is None else str(spec["batch_size"]),
+                   str(spec["images"]), str(spec.get("epochs", 1)), str(spec["repeats"]),
+                   ",".join(map(str, self.args.threads or []))]
+        else:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=ROOT)
+        lines = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
+        if out.returncode != 0 or not lines:
+            tail = "\n    ".join((out.stderr or out.stdout).strip().splitlines()[-8:])
+            print(f"  {label}: FAILED (exit {out.returncode})\n    {tail}", flush=True)
+            self.failures.append(label)
+            return None
+        return json.loads(lines[-1][len("RESULT "):])
+
+
+def run_training(runner: Runner, args) -> list:
+    impls = [i for i in IMPLS if i != "r" or runner.r_lib]
+    print(f"\nTraining: {args.images} images per epoch, a first call of 1 epoch, then "
+          f"{args.repeats} timed calls of {args.epochs} epoch(s); medians. One fresh process "
+          "per row." + (f" TensorFlow threads inter,intra = {args.threads}." if args.threads
+                        else ""), flush=True)
+    header = (f"{'model':<10} {'batch':>7} {'implementation':<22} {'first s':>8} "
+              f"{'compile s':>9} {'epoch s':>8} {'img/s epoch':>11} {'img/s call':>10} "
+              f"{'CPU ms/img':>10} {'gap s':>6}")
+    print(header + "\n" + "-" * len(header), flush=True)
+    rows = []
+    for model in args.models:
+        for batch in args.batch_sizes:
+            for impl in impls:
+                label = f"train {model} batch {batch or 'default'} {impl}"
+                res = runner.run(label, {"task": "train", "impl": impl, "model": model,
+                                         "batch_size": batch, "images": args.images,
+                                         "epochs": args.epochs, "repeats": args.repeats})
+                row = {"model": model, "batch": batch, "impl": impl, "raw": res}
+                if res is not None:
+                    row.update(summarise_training(res, args))
+                    print(format_training_row(row), flush=True)
+                rows.append(row)
+    notes = [r for r in rows if r.get("gap") is not None and r["gap"] > OVERHEAD_NOTE_S]
+    for r in notes:
+        print(f"  note: {IMPL_TITLES[r['impl']]} {r['model']} spent {r['gap']:.1f} s per call "
+              "outside its epochs (fit returning late)")
+    print("first s: the first call (1 epoch, tracing included); compile s: first s minus a "
+          "steady epoch; gap s: call time minus the time inside its epochs (R: not measured).")
+    return rows
+
+
+def summarise_training(res: dict, args) -> dict:
+    images = args.images
+    calls = res["calls"]
+    call_wall = statistics.median(c["wall"] for c in calls)
+    out = {"batch_used": res["batch_size_used"], "first": res["first_call"],
+           "ips_call": images * args.epochs / call_wall,
+           "cpu_ms": 1000 * statistics.median(c["cpu"] for c in calls) / (images * args.epochs),
+           "epoch": None, "ips_epoch": None, "gap": None,
+           "compile": res["first_call"] - call_wall / args.epochs, "gpus": res.get("gpus")}
+    epochs = [e[0] for c in calls for e in c.get("epochs") or []]
+    if epochs:
+        out["epoch"] = statistics.median(epochs)
+        out["ips_epoch"] = images / out["epoch"]
+        out["gap"] = statistics.median(c["wall"] - sum(e[0] for e in c["epochs"]) for c in calls)
+        out["compile"] = res["first_call"] - out["epoch"]
+    return out
+
+
+def format_training_row(r: dict) -> str:
+    def num(v, fmt):
+        return "-" if v is None else format(v, fmt)
+
+    batch = f"{r['batch_used']}" + ("*" if r["batch"] is None else "")
+    return (f"{MODEL_TITLES[r['model']]:<10} {batch:>7} {IMPL_TITLES[r['impl']]:<22} "
+            f"{r['first']:>8.1f} {r['compile']:>9.1f} {num(r['epoch'], '8.2f'):>8} "
+            f"{num(r['ips_epoch'], '11.0f'):>11} {r['ips_call']:>10.0f} {r['cpu_ms']:>10.2f} "
+            f"{num(r['gap'], '6.2f'):>6}")
+
+
+def run_inference(runner: Runner, args) -> dict:
+    impls = [i for i in IMPLS if i != "r" or runner.r_lib]
+    print(f"\nInference on {args.infer_images} test images (untrained seeded models: speed "
+          f"does not depend on the weights); one warm-up call, then median of {args.repeats}, "
+          "seconds.", flush=True)
+    results = {}
+    for impl in impls:
+        res = runner.run(f"inference {impl}", {"task": "infer", "impl": impl,
+                                                "images": args.infer_images,
+                                                "repeats": args.repeats})
+        if res is not None:
+            results[impl] = res
+    header = f"{'task':<20}" + "".join(f"{IMPL_TITLES[i]:>24}" for i in impls)
+    print(header + "\n" + "-" * len(header))
+    for task in INFER_TASKS:
+        cells = []
+        for impl in impls:
+            times = results.get(impl, {}).get("tasks", {}).get(task)
+            cells.append(f"{statistics.median(times):>24.3f}" if times else f"{'-':>24}")
+        print(f"{task:<20}" + "".join(cells))
+    py = results.get("python", {})
+    for key in sorted(k for k in py if k.startswith("laplacian_max_rel_diff_")):
+        print(f"Laplacian variance vs cv2.Laplacian(img, cv2.CV_32F).var(), "
+              f"{key.rsplit('_', 1)[-1]}: max relative difference {py[key]:.2e}")
+    print("reference: Keras predict() at its default batch size, OpenCV one image at a time, "
+          "SciPy tests.")
+    return results
+
+
+def print_ratios(training: list, inference: dict, args, r_skip):
+    """The summary the issue asks for, printed last: throughput ratios (> 1: faster)."""
+    print("\nRatios (steady-state throughput per call; > 1 means faster than the reference)")
+    by_key = {(r["model"], r["batch"], r["impl"]): r for r in training}
+    for model in args.models:
+        for batch in args.batch_sizes:
+            ref = by_key.get((model, batch, "reference"), {}).get("ips_call")
+            py = by_key.get((model, batch, "python"), {}).get("ips_call")
+            r = by_key.get((model, batch, "r"), {}).get("ips_call")
+            what = ("defaults (each side's own batch size)" if batch is None
+                    else f"batch {batch}")
+            parts = [f"vaelab Python / reference {_ratio(py, ref)}",
+                     f"vaelab R / reference {_ratio(r, ref, r_skip)}",
+                     f"R / Python {_ratio(r, py, r_skip)}"]
+            print(f"  {MODEL_TITLES[model]:<10} {what:<38} " + "   ".join(parts))
+    if inference:
+        py, r = inference.get("python", {}), inference.get("r", {})
+        ref = inference.get("reference", {})
+        print("  inference time ratios (< 1 means faster):")
+        for task in INFER_TASKS:
+            t_py, t_r, t_ref = (_median_task(d, task) for d in (py, r, ref))
+            print(f"    {task:<20} vaelab Python / reference {_ratio(t_py, t_ref)}   "
+                  f"R / Python {_ratio(t_r, t_py, r_skip)}")
+    gpus = sorted({g for row in training for g in (row.get("gpus") or [])})
+    print(f"  devices: {'GPU ' + ', '.join(gpus) if gpus else 'CPU only (no GPU visible)'}")
+
+
+def _median_task(results, task):
+    times = results.get("tasks", {}).get(task)
+    return statistics.median(times) if times else None
+
+
+def _ratio(a, b, skip=None):
+    if a is None or b is None:
+        return "n/a (R skipped)" if skip and a is None else "n/a"
+    return f"{a / b:.2f}x"
+
+
+def write_json(path: Path, payload: dict):
+    """Write atomically: a crash never leaves half a results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+    tmp.replace(path)
+    print(f"raw timings written to {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
