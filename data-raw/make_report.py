@@ -30,7 +30,7 @@ Laplacian variances (digits other than 1) of 0.167 (original), 0.035 (plain) and
 
 {data}
 
-| model | recipe | epochs | batch | seed | training time (s) | versions |
+| model | loss recipe | epochs trained (source recipe) | batch | seed | training time (s) | versions |
 | --- | --- | --- | --- | --- | --- | --- |
 {rows}
 """
@@ -42,7 +42,8 @@ def provenance() -> str:
     for name, e in entries.items():
         recipe = e.get("recipe", "classifier")
         versions = ", ".join(f"{k} {v}" for k, v in e["versions"].items())
-        rows.append(f"| {name} | {recipe} | {e['epochs']} | {e['batch_size']} | {e['seed']} | "
+        epochs = f"{e['epochs']} ({e.get('recipe_epochs', e['epochs'])})"
+        rows.append(f"| {name} | {recipe} | {epochs} | {e['batch_size']} | {e['seed']} | "
                     f"{e.get('train_seconds', '-')} | {versions} |")
     data = next(iter(entries.values()))["data"]
     return ARTICLE.format(data=data, rows="\n".join(rows))

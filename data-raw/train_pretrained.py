@@ -2,6 +2,7 @@
 
     python data-raw/train_pretrained.py --data ../shared/data/mnist            # all four
     python data-raw/train_pretrained.py --data ../shared/data/mnist --only vae
+    python data-raw/train_pretrained.py --only vae_2d --epochs 4   # shorter than the recipe
 
 Recipes follow the sources: the article's plain and DFC VAE (latent_dim 5, RMSprop,
 15 epochs, batch 32, all 60,000 training images, perceptual layers conv1 and conv2 with
@@ -63,8 +64,9 @@ def train_classifier(data, test):
                        model, test[0][:SUBSET], test[1][:SUBSET])}}
 
 
-def train_vae_model(name, data, test, classifier):
-    r = RECIPES[name]
+def train_vae_model(name, data, test, classifier, epochs=None):
+    r = {**RECIPES[name], "recipe_epochs": RECIPES[name]["epochs"]}
+    r["epochs"] = epochs or r["epochs"]
     if name == "dfc_vae":
         model = vaelab.build_dfc_vae(classifier, latent_dim=r["latent_dim"], layers=r["layers"],
                                      layer_weights=r["layer_weights"], recipe=r["recipe"],
@@ -91,6 +93,9 @@ def main():
     p.add_argument("--data", default=None, help="MNIST folder (default: $VAELAB_DATA)")
     p.add_argument("--only", choices=["classifier", *RECIPES], action="append",
                    help="train only these models (repeatable); the others must be shipped")
+    p.add_argument("--epochs", type=int, default=None, help=(
+        "train the VAEs for this many epochs instead of their recipe's (recorded in the "
+        "manifest as epochs, beside recipe_epochs)"))
     args = p.parse_args()
     names = args.only or ["classifier", *RECIPES]
     data, test = vaelab.load_mnist(args.data)
@@ -104,7 +109,7 @@ def main():
             model = classifier
         else:
             classifier = classifier or vaelab.load_pretrained("classifier")
-            model, entry = train_vae_model(name, data, test, classifier)
+            model, entry = train_vae_model(name, data, test, classifier, args.epochs)
         entry = export_pretrained(model, name, {**common, **entry})
         print(f"   {name}: {entry['metrics']}", flush=True)
 
