@@ -110,6 +110,8 @@ def read_idx(path) -> np.ndarray:
         (10000,)
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no IDX file at {str(path)!r}")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:

@@ -102,7 +102,7 @@ def test_read_idx_corrupted_gzip(tmp_path):
 
 
 def test_read_idx_missing_file(tmp_path):
-    with pytest.raises(ValueError, match=r"nothing-here.*cannot be read"):
+    with pytest.raises(FileNotFoundError, match=r"no IDX file at '.*nothing-here'"):
         vaelab.read_idx(tmp_path / "nothing-here")
 
 
