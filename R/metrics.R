@@ -10,7 +10,7 @@
 #' @export
 #' @examplesIf vaelab_available()
 #' flat <- array(0.5, c(1, 28, 28, 1))
-#' stripes <- array(rep(0:1, length.out = 28), c(28, 28, 1))
+#' stripes <- array(rep(c(0, 1), length.out = 28), c(28, 28, 1))
 #' laplacian_variance(flat)
 #' laplacian_variance(stripes)
 laplacian_variance <- function(images) {

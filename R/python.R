@@ -37,10 +37,14 @@ choose_python <- function() {
 vaelab_module <- function(convert = TRUE) {
   if (is.null(.vaelab$module)) {
     choose_python()
-    tryCatch(
-      vaelab_py$`__version__`, # forces the delayed import
-      error = function(e) abort_python(conditionMessage(e))
-    )
+    # Start Python and import vaelab plainly first: the delayed import's own failure
+    # message is vaguer and dumps the configuration to the console.
+    tryCatch(reticulate::py_config(), error = function(e) abort_python(conditionMessage(e)))
+    reticulate::py_last_error(NULL)
+    tryCatch(reticulate::import("vaelab"), error = function(e) {
+      err <- reticulate::py_last_error()
+      abort_python(if (is.null(err)) conditionMessage(e) else paste0(err$type, ": ", err$value))
+    })
     check_numpy()
     .vaelab$module <- vaelab_py
     .vaelab$raw <- reticulate::import("vaelab", convert = FALSE)

@@ -15,12 +15,13 @@ test_that("the same pretrained model encodes the same test images identically in
   vae <- load_pretrained("vae")
   x <- mnist_test()$x[1:500, , , , drop = FALSE]
   z_r <- encode(vae, x)
-  # Python reads MNIST itself and encodes its own float32 array.
-  data <- py_vaelab(convert = FALSE)$load_mnist()
-  x_py <- reticulate::py_get_item(reticulate::py_get_item(data, 1L), 0L)
-  first <- reticulate::py_eval("lambda x: x[:500]", convert = FALSE)(x_py)
-  z_py <- py_vaelab()$encode(py_vaelab()$load_pretrained("vae"), first)
-  expect_identical(z_r, z_py)
+  # Python reads MNIST itself and encodes its own float32 array with its own model.
+  python <- reticulate::py_run_string(paste(
+    "import vaelab",
+    "_, (x_test, y_test) = vaelab.load_mnist()",
+    "z = vaelab.encode(vaelab.load_pretrained('vae'), x_test[:500])",
+    sep = "\n"), local = TRUE)
+  expect_identical(z_r, python$z)
 })
 
 test_that("the pretrained classifier recognises the test digits", {

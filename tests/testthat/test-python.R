@@ -68,7 +68,10 @@ test_that("a Python without the vaelab module gives the same error with Python's
   python <- without[[1]]
   out <- run_without_vaelab(python)
   expect_true("vaelab_python_error" %in% out)
-  expect_match(paste(out, collapse = "\n"), "No module named 'vaelab'", fixed = TRUE)
+  text <- paste(out, collapse = "\n")
+  expect_match(text, "ModuleNotFoundError: No module named 'vaelab'", fixed = TRUE)
+  expect_match(text, paste0(python, " (found through VAELAB_PYTHON)"), fixed = TRUE)
+  expect_false(grepl("Detected Python configuration", text, fixed = TRUE))
 })
 
 test_that("vaelab_config() names the Python in use and its versions", {
