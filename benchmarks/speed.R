@@ -1,27 +1,20 @@
 # Times vaelab's paths from R for benchmarks/train_speed.py, which installs the package into a
 # temporary library, starts one Rscript per measurement and reads the "RESULT {json}" line:
-#   Rscript speed.R train <vae|dfc_vae> <batch size|default> <images> <epochs> <repeats> [inter,intra]
-#   Rscript speed.R infer - - <images> - <repeats> [inter,intra]
+#   Rscript speed.R train <vae|dfc_vae> <batch size|default> <images> <epochs> <repeats>
+#   Rscript speed.R infer - - <images> - <repeats>
 # Data comes from load_mnist() as an R user gets it (VAELAB_DATA or the loader's search).
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 6 || !args[1] %in% c("train", "infer")) {
-  stop("usage: Rscript speed.R train|infer <model> <batch> <images> <epochs> <repeats> [threads]")
+  stop("usage: Rscript speed.R train|infer <model> <batch> <images> <epochs> <repeats>")
 }
 task <- args[1]
 kind <- args[2]
 batch <- args[3]
 images <- as.integer(args[4])
 repeats <- as.integer(args[6])
-threads <- if (length(args) >= 7 && nzchar(args[7])) as.integer(strsplit(args[7], ",")[[1]])
 
 suppressPackageStartupMessages(library(vaelab))
-if (length(threads) == 2) {
-  # Thread pools are fixed when TensorFlow first runs, so before vaelab touches it.
-  tf <- reticulate::import("tensorflow")
-  tf$config$threading$set_inter_op_parallelism_threads(threads[1])
-  tf$config$threading$set_intra_op_parallelism_threads(threads[2])
-}
 invisible(vaelab_available(strict = TRUE))
 
 # Wall and CPU seconds (all threads of this process, Python's included) of one call.

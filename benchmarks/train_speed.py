@@ -129,15 +129,11 @@ def _reference_features():
 # ---- workers: one measurement per fresh process ---------------------------------------
 
 def run_worker(spec: dict) -> dict:
-    """Set threads, then time what `spec` names; returns a JSON-able dict."""
-    import tensorflow as tf
-
-    if spec.get("threads"):
-        inter, intra = spec["threads"]
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
+    """Time what `spec` names; returns a JSON-able dict."""
     if spec["task"] == "data":
         return data_worker(spec)
+    import tensorflow as tf
+
     out = train_worker(spec) if spec["task"] == "train" else infer_worker(spec)
     out["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
     return out
@@ -300,8 +296,9 @@ def parse_args(argv=None):
     p.add_argument("--batch-sizes", help="comma-separated; 'default' is each implementation's "
                    f"own default ({FULL['batch_sizes']})")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated: vae,dfc_vae")
-    p.add_argument("--threads", help="INTER,INTRA: TensorFlow thread pools in every worker "
-                   "(default: TensorFlow's own choice)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set an environment variable in every worker, e.g. "
+                   "TF_NUM_INTEROP_THREADS=1 or TF_ENABLE_ONEDNN_OPTS=0 (repeatable)")
     p.add_argument("--no-r", action="store_true", help="skip the R package's paths")
     p.add_argument("--no-inference", action="store_true", help="skip the inference timings")
     p.add_argument("--data", help="MNIST folder (default: $VAELAB_DATA, else the loader's search)")
@@ -317,10 +314,10 @@ def parse_args(argv=None):
     args.models = _split(args.models, MODELS, "--models", p)
     args.batch_sizes = [None if b == "default" else _positive(b, "--batch-sizes", p)
                         for b in _split(args.batch_sizes, None, "--batch-sizes", p)]
-    if args.threads:
-        args.threads = [_positive(t, "--threads", p, minimum=0) for t in args.threads.split(",")]
-        if len(args.threads) != 2:
-            p.error("--threads: expected INTER,INTRA, e.g. 1,2")
+    bad = [e for e in args.env if "=" not in e or not e.split("=", 1)[0]]
+    if bad:
+        p.error(f"--env: expected NAME=VALUE, got {bad[0]!r}")
+    args.env = dict(e.split("=", 1) for e in args.env)
     return args
 
 
@@ -337,13 +334,13 @@ def _split(text, allowed, flag, parser):
     return items
 
 
-def _positive(text, flag, parser, minimum=1):
+def _positive(text, flag, parser):
     try:
         value = int(text)
     except ValueError:
-        value = None
-    if value is None or value < minimum:
-        parser.error(f"{flag}: expected whole numbers >= {minimum} (or 'default'), got {text!r}")
+        value = 0
+    if value < 1:
+        parser.error(f"{flag}: expected whole numbers >= 1 (or 'default'), got {text!r}")
     return value
 
 
@@ -469,17 +466,17 @@ class Runner:
             [str(ROOT / "python")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         if args.data:
             self.env["VAELAB_DATA"] = str(Path(args.data).resolve())
+        self.env.update(args.env)
         if r_lib:
             self.env.update(R_LIBS=r_lib, VAELAB_PYTHON=sys.executable,
                             RETICULATE_PYTHON=sys.executable)
 
     def run(self, label: str, spec: dict):
-        spec = {**spec, **self.files, "threads": self.args.threads}
+        spec = {**spec, **self.files}
         if spec["impl"] == "r":
             cmd = ["Rscript", str(R_SCRIPT), spec["task"], spec.get("model", "-"),
                    "default" if spec.get("batch_size") is None else str(spec["batch_size"]),
-                   str(spec["images"]), str(spec.get("epochs", 1)), str(spec["repeats"]),
-                   ",".join(map(str, self.args.threads or []))]
+                   str(spec["images"]), str(spec.get("epochs", 1)), str(spec["repeats"])]
         else:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
         out = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=ROOT)
@@ -496,8 +493,7 @@ def run_training(runner: Runner, args) -> list:
     impls = [i for i in IMPLS if i != "r" or runner.r_lib]
     print(f"\nTraining: {args.images} images per epoch, a first call of 1 epoch, then "
           f"{args.repeats} timed calls of {args.epochs} epoch(s); medians. One fresh process "
-          "per row." + (f" TensorFlow threads inter,intra = {args.threads}." if args.threads
-                        else ""), flush=True)
+          "per row." + (f" Worker environment: {args.env}." if args.env else ""), flush=True)
     header = (f"{'model':<10} {'batch':>7} {'implementation':<22} {'first s':>8} "
               f"{'compile s':>9} {'epoch s':>8} {'img/s epoch':>11} {'img/s call':>10} "
               f"{'CPU ms/img':>10} {'gap s':>6}")
