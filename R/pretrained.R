@@ -24,3 +24,19 @@ load_pretrained <- function(name) {
 available_pretrained <- function() {
   as.character(unlist(vaelab_call("available_pretrained")))
 }
+
+#' How the shipped models were trained
+#'
+#' The manifest records, for each shipped model, its architecture, latent
+#' size, loss recipe, epochs, batch size, seed, library versions, the sha256
+#' of its weights and its test metrics.
+#'
+#' @return A named list with one entry (a list) per shipped model; empty when
+#'   none is shipped.
+#' @export
+#' @examplesIf vaelab_available() && "vae" %in% available_pretrained()
+#' entry <- manifest()$vae
+#' entry[c("latent_dim", "recipe", "epochs", "batch_size")]
+manifest <- function() {
+  vaelab_call("manifest")
+}

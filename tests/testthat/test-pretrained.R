@@ -7,6 +7,11 @@ test_that("available_pretrained() lists shipped models by name", {
   expect_s3_class(err, "vaelab_ValueError")
   expect_match(conditionMessage(err), "no pretrained model 'gan'")
   expect_error(load_pretrained(c("vae", "dfc_vae")), "name: expected one non-empty string")
+  entries <- manifest()
+  expect_identical(sort(names(entries)), sort(shipped))
+  for (name in shipped) {
+    expect_match(entries[[name]]$sha256, "^[0-9a-f]{64}$")
+  }
 })
 
 test_that("the same pretrained model encodes the same test images identically in R and Python", {
