@@ -239,7 +239,6 @@ def _reference_tasks(x, y):
     """The same work as a notebook does it: Keras predict, per-image OpenCV, SciPy tests."""
     import itertools
 
-    import numpy as np
     from scipy import stats
 
     encoder, decoder = reference_parts("vae")[:2]
