@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import warnings
 from pathlib import Path
 
 import keras
@@ -53,7 +54,12 @@ def load_pretrained(name: str, weights_dir=None) -> keras.Model:
         )
     entry = entries[name]
     model = _build(entry, weights_dir)
-    model.load_weights(verified_weights_file(name, weights_dir))
+    path = verified_weights_file(name, weights_dir)
+    with warnings.catch_warnings():
+        # Files saved after training hold the optimizer's slots; the fresh model's optimizer
+        # is unbuilt and skips them, which is right for a model loaded to be used.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(path)
     return model
 
 
