@@ -3,11 +3,11 @@
 #' Builds the model and loads the weights that ship with the Python package,
 #' after checking their sha256 against the manifest. The models:
 #' `"classifier"` (the perceptual MNIST classifier), `"vae"` and `"dfc_vae"`
-#' (latent size 5, the article's loss) and `"vae_2d"` (latent size 2, the
-#' book's loss). `available_pretrained()` lists those shipped with this
-#' installation.
+#' (latent size 5, the article's loss), `"vae_2d"` (latent size 2, the book's
+#' loss), and the conditional models. `available_pretrained()` lists those
+#' shipped with this installation.
 #'
-#' @param name One of the names above.
+#' @param name The name of a shipped model, one of `available_pretrained()`.
 #' @return `load_pretrained()`: a Keras model. `available_pretrained()`: a
 #'   character vector.
 #' @export
