@@ -36,6 +36,11 @@ train_vae <- function(model, x, epochs = 15, batch_size = 32, validation_data = 
     shuffle = as_flag(shuffle, "shuffle"), seed = as_seed(seed), verbose = as_verbose(verbose),
     .convert = FALSE
   )
+  history_frame(history)
+}
+
+# A Keras History (unconverted) as a data.frame with one row per epoch.
+history_frame <- function(history) {
   metrics <- lapply(reticulate::py_to_r(history$history), function(v) as.double(unlist(v)))
   # Keras sorts metrics by name; show the total loss first and validation last.
   keys <- names(metrics)
