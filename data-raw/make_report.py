@@ -18,7 +18,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "reproduction"
 MODELS = {"plain VAE": "vae", "DFC VAE": "dfc_vae"}
 
 ARTICLE = """\
-### What the sources report
+## What the sources report
 
 Krasser's article reports paired t-tests of T = 364.80 (digits other than 1) and 78.94
 (digit 1), p = 0.00. Those are original vs plain VAE, although its text concludes that the
@@ -26,7 +26,7 @@ DFC VAE is less blurry than the plain VAE; here every pair is tested. On the art
 published models, the pair its text means gives t(DFC, plain) = 232.0 and 72.9, and mean
 Laplacian variances (digits other than 1) of 0.167 (original), 0.035 (plain) and 0.068 (DFC).
 
-### Data and training
+## Data and training
 
 {data}
 

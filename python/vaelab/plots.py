@@ -51,8 +51,9 @@ def plot_manifold(grid, quantiles=(0.05, 0.95), path=None):
     fig, ax = plt.subplots(figsize=(8, 8))
     ax.imshow(tile_grid(grid), cmap="gray", vmin=0, vmax=1)
     ticks = np.arange(n) * 28 + 14
-    ax.set_xticks(ticks, [f"{v:.2f}" for v in values], rotation=90, fontsize=7)
-    ax.set_yticks(ticks, [f"{v:.2f}" for v in values], fontsize=7)
+    labels = [f"{v:.2f}" for v in np.round(values, 2) + 0.0]  # + 0.0 turns -0.0 into 0.0
+    ax.set_xticks(ticks, labels, rotation=90, fontsize=7)
+    ax.set_yticks(ticks, labels, fontsize=7)
     ax.set_xlabel("latent dimension 2")
     ax.set_ylabel("latent dimension 1")
     return save_figure(fig, path)

@@ -104,8 +104,8 @@ def _markdown(results, figures, title, notes):
     for t in results["tests"]:
         lines.append(
             f"| {t['group']} | {t['a']} | {t['b']} | {t['mean_difference']:.4f} | "
-            f"{t['t_statistic']:.2f} | {t['df']:.0f} | {t['t_pvalue']:.3g} | "
-            f"[{t['ci_low']:.4f}, {t['ci_high']:.4f}] | {t['wilcoxon_pvalue']:.3g} | "
+            f"{t['t_statistic']:.2f} | {t['df']:.0f} | {format_p(t['t_pvalue'])} | "
+            f"[{t['ci_low']:.4f}, {t['ci_high']:.4f}] | {format_p(t['wilcoxon_pvalue'])} | "
             f"{t['cohens_dz']:.2f} |")
     lines += ["", "## Recognisability and reconstruction error", "",
               "| images | classifier accuracy | BCE per pixel | MSE per pixel |",
@@ -138,11 +138,18 @@ def findings(results, sharper="DFC VAE", baseline="plain VAE", alpha=1e-10) -> l
             "NOT significantly sharper"
         lines.append(f"- {t['group']}: {sharper} is {verdict} than {baseline} "
                      f"(mean difference {diff:.4f}, t = {abs(t['t_statistic']):.1f}, "
-                     f"p = {t['t_pvalue']:.3g}, threshold {alpha:g}).")
+                     f"p {format_p(t['t_pvalue'], relation=True)}, threshold {alpha:g}).")
     relation = ">=" if acc[sharper] >= acc[baseline] else "<"
     lines.append(f"- Classifier accuracy on {sharper} reconstructions {acc[sharper]:.4f} "
                  f"{relation} {acc[baseline]:.4f} on {baseline} reconstructions.")
     return lines
+
+
+def format_p(p: float, relation: bool = False) -> str:
+    """A p-value for a table; one that underflowed to 0 is shown as below the smallest double."""
+    if p == 0.0:
+        return "< 1e-300"
+    return f"= {p:.3g}" if relation else f"{p:.3g}"
 
 
 def _slug(name: str) -> str:
