@@ -25,6 +25,14 @@ from .plots import (plot_images, plot_interpolations, plot_laplacian_boxplot,
 from .pretrained import available_pretrained, load_keras2_weights, load_pretrained, manifest
 from .stats import TTestResult, blur_comparison, cohens_dz, paired_ttest, wilcoxon_test
 from .training import TrainingDivergedError, train_vae
+# Beyond the DFC VAE: conditional VAE, VAE-GAN, attribute vectors.
+from .attributes import apply_attribute, attribute_vector, ink_mass, plot_edit_rows, slant
+from .cvae import (build_conditional_decoder, build_conditional_encoder, build_cvae,
+                   decode_conditional, encode_conditional, is_conditional, one_hot,
+                   reconstruct_any, reconstruct_conditional, sample_conditional, style_transfer,
+                   train_cvae)
+from .vaegan import (VAEGAN, build_discriminator, build_vaegan, compare_sharpness,
+                     generation_accuracy, train_vaegan)
 
 __version__ = "0.1.0"
 

@@ -12,10 +12,12 @@ import numpy as np
 
 from .data import sha256_file
 from .files import write_text
+from .cvae import build_cvae
 from .models import build_dfc_vae, build_perceptual_model, build_vae, save_weights
+from .vaegan import build_vaegan
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-PRETRAINED = ("classifier", "vae", "dfc_vae", "vae_2d")
+PRETRAINED = ("classifier", "vae", "dfc_vae", "vae_2d", "cvae", "cvaegan")
 
 
 def manifest(weights_dir=None) -> dict:
@@ -40,7 +42,8 @@ def load_pretrained(name: str, weights_dir=None) -> keras.Model:
     """Build a shipped model and load its weights after checking their sha256.
 
     Names: ``classifier`` (the perceptual MNIST classifier), ``vae`` and ``dfc_vae``
-    (latent_dim 5, the article's recipe), ``vae_2d`` (latent_dim 2, the book's recipe).
+    (latent_dim 5, the article's recipe), ``vae_2d`` (latent_dim 2, the book's recipe),
+    ``cvae`` and ``cvaegan`` (conditional VAE and conditional VAE-GAN, latent_dim 8).
 
     Example:
         >>> vae = load_pretrained("vae")  # doctest: +SKIP
@@ -157,4 +160,11 @@ def _build(entry: dict, weights_dir):
         return build_dfc_vae(classifier, latent_dim=entry["latent_dim"],
                              layers=entry["layers"], layer_weights=entry["layer_weights"],
                              recipe=entry.get("recipe", "elbo"))
+    if arch == "cvae":
+        return build_cvae(latent_dim=entry["latent_dim"], recipe=entry.get("recipe", "elbo"))
+    if arch == "cvaegan":
+        keys = ("gamma", "dropout", "learning_rates", "win_threshold", "max_generator_steps",
+                "log_var_clip")
+        return build_vaegan(latent_dim=entry["latent_dim"], conditional=True,
+                            **{k: entry[k] for k in keys if k in entry})
     raise ValueError(f"manifest: unknown architecture {arch!r}")

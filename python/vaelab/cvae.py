@@ -1,0 +1,250 @@
+"""The conditional VAE: the digit's one-hot label goes into the encoder and the decoder.
+
+Because the decoder is told which digit to draw, the latent vector is free to hold only the
+*style* (slant, thickness, width). Encoding an image with its own label and decoding it with
+another label therefore redraws it as another digit in the same handwriting: style transfer.
+The helpers here (``encode_conditional`` and friends, :func:`style_transfer`) work for every
+conditional vaelab model, the conditional VAE-GAN included.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from .checks import as_images, as_labels, as_latents, positive_int
+from .inference import PREDICT_CHUNK, decode, encode
+from .layers import Sampling, VariationalLayer
+from .losses import check_recipe
+from .models import _seed, build_decoder, latent_dim_of, submodel
+from .training import StopOnNaN
+
+N_CLASSES = 10
+
+
+def one_hot(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
+    """Digit labels 0..9 as float32 one-hot rows, shape (n, 10).
+
+    Example:
+        >>> one_hot([0, 3]).argmax(axis=1)
+        array([0, 3])
+    """
+    y = as_labels(labels, n=n, name=name)
+    return np.eye(N_CLASSES, dtype=np.float32)[y]
+
+
+def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
+    """``[image, one-hot label]`` -> ``[z_mean, z_log_var]``.
+
+    The convolutions are those of :func:`vaelab.build_encoder`; the label joins the
+    flattened features before the dense layer, so the encoder can leave the class out of z.
+    """
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    x = keras.Input(shape=(28, 28, 1), name="image")
+    y = keras.Input(shape=(N_CLASSES,), name="label")
+    h = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = layers.Concatenate()([layers.Flatten()(h), y])
+    h = layers.Dense(32, activation="relu")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    return keras.Model([x, y], [z_mean, z_log_var], name=name)
+
+
+def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
+    """``[z, one-hot label]`` -> image: the core decoder applied to z joined with the label."""
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    y = keras.Input(shape=(N_CLASSES,), name="label")
+    body = build_decoder(latent_dim + N_CLASSES, name="decoder_body")
+    return keras.Model([z, y], body(layers.Concatenate()([z, y])), name=name)
+
+
+def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
+               seed: int | None = None, name: str = "cvae") -> keras.Model:
+    """The conditional VAE: plain VAE loss, with the one-hot label fed to encoder and decoder.
+
+    Inputs are ``[images, one_hot(labels)]``; the loss is added by the core's
+    :class:`~vaelab.layers.VariationalLayer`, so :func:`train_cvae` (or
+    ``model.fit([x, one_hot(y)], None)``) trains it. Sub-models: ``encoder`` and ``decoder``.
+
+    Example:
+        >>> cvae = build_cvae(latent_dim=2, seed=1)
+        >>> [tuple(t.shape) for t in cvae.inputs]
+        [(None, 28, 28, 1), (None, 10)]
+    """
+    check_recipe(recipe)
+    _seed(seed)
+    encoder = build_conditional_encoder(latent_dim)
+    decoder = build_conditional_decoder(latent_dim)
+    x = keras.Input(shape=(28, 28, 1), name="image")
+    y = keras.Input(shape=(N_CLASSES,), name="label")
+    z_mean, z_log_var = encoder([x, y])
+    z = Sampling(seed=seed, name="sampling")([z_mean, z_log_var])
+    out = VariationalLayer(recipe=recipe, name="variational")(
+        [x, decoder([z, y]), z_mean, z_log_var])
+    model = keras.Model([x, y], out, name=name)
+    model.compile(optimizer=optimizer)
+    return model
+
+
+def train_cvae(model: keras.Model, x, labels, epochs: int = 15, batch_size: int = 32,
+               validation_data=None, seed: int | None = None, verbose="auto",
+               callbacks=None) -> keras.callbacks.History:
+    """Train a conditional VAE on images `x` with digit `labels` (0..9).
+
+    `validation_data` is ``(images, labels)``. Stops with
+    :class:`vaelab.TrainingDivergedError` if the loss becomes NaN.
+
+    Example:
+        >>> train_cvae(build_cvae(), x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
+    """
+    require_conditional(model)
+    x = as_images(x, "x")
+    inputs = [x, one_hot(labels, n=x.shape[0])]
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data: expected (images, labels)")
+        vx = as_images(validation_data[0], "validation images")
+        validation_data = ([vx, one_hot(validation_data[1], n=vx.shape[0],
+                                        name="validation labels")], None)
+    if seed is not None:
+        keras.utils.set_random_seed(positive_int(seed, "seed", minimum=0))
+    return model.fit(inputs, None, epochs=positive_int(epochs, "epochs"),
+                     batch_size=positive_int(batch_size, "batch_size"),
+                     validation_data=validation_data, verbose=verbose,
+                     callbacks=[StopOnNaN()] + list(callbacks or []))
+
+
+def is_conditional(model) -> bool:
+    """Whether `model` (or its encoder/decoder) takes a label as a second input."""
+    part = model if model.name in ("encoder", "decoder") else submodel(model, "decoder")
+    return len(part.inputs) == 2
+
+
+def require_conditional(model):
+    """Raise a ValueError unless `model` is a conditional vaelab model."""
+    if not is_conditional(model):
+        raise ValueError(
+            f"model {model.name!r} is not conditional (its decoder takes no label); expected "
+            "build_cvae(), build_vaegan(conditional=True) or load_pretrained('cvaegan')"
+        )
+
+
+def encode_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """Latent means of images `x` encoded with their digit `labels`, shape (n, latent_dim).
+
+    Example:
+        >>> gan = load_pretrained("cvaegan")  # doctest: +SKIP
+        >>> z = encode_conditional(gan, x_test[:4], y_test[:4])  # doctest: +SKIP
+    """
+    require_conditional(model)
+    x = as_images(x, "x")
+    z_mean, _ = _predict_labelled(submodel(model, "encoder"), x,
+                                  one_hot(labels, n=x.shape[0]), batch_size)
+    return z_mean
+
+
+def decode_conditional(model, z, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """Images decoded from latent vectors `z` as the digits `labels` (one label per row of z)."""
+    require_conditional(model)
+    decoder = submodel(model, "decoder")
+    z = as_latents(z, latent_dim_of(decoder))
+    return _predict_labelled(decoder, z, one_hot(labels, n=z.shape[0]), batch_size)
+
+
+def reconstruct_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """Reconstructions from the latent means, encoder and decoder both given `labels`."""
+    z = encode_conditional(model, x, labels, batch_size)
+    return decode_conditional(model, z, labels, batch_size)
+
+
+def sample_conditional(model, labels, seed: int | None = None) -> np.ndarray:
+    """One new image per entry of `labels`, from latent vectors drawn from N(0, I).
+
+    Example:
+        >>> sample_conditional(cvae, [3, 3, 3], seed=1).shape  # doctest: +SKIP
+        (3, 28, 28, 1)
+    """
+    require_conditional(model)
+    y = as_labels(labels)
+    if y.size == 0:
+        raise ValueError("labels: expected at least one digit label")
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((y.size, latent_dim_of(submodel(model, "decoder"))))
+    return decode_conditional(model, z.astype(np.float32), y)
+
+
+def latent_means(model, x, labels=None) -> np.ndarray:
+    """Latent means of any vaelab model: conditional ones need `labels`, the others refuse them."""
+    if is_conditional(model):
+        if labels is None:
+            raise ValueError(f"labels: model {model.name!r} is conditional; pass the digit "
+                             "labels of the images")
+        return encode_conditional(model, x, labels)
+    if labels is not None:
+        raise ValueError(f"labels: model {model.name!r} is not conditional; leave labels "
+                         "out (NULL in R)")
+    return encode(model, x)
+
+
+def decode_any(model, z, labels=None) -> np.ndarray:
+    """Decode `z` with any vaelab model (`labels` only for conditional ones, as in latent_means)."""
+    if is_conditional(model):
+        if labels is None:
+            raise ValueError(f"labels: model {model.name!r} is conditional; pass digit labels")
+        return decode_conditional(model, z, labels)
+    if labels is not None:
+        raise ValueError(f"labels: model {model.name!r} is not conditional; leave labels out")
+    return decode(model, z)
+
+
+def reconstruct_any(model, x, labels=None) -> np.ndarray:
+    """Reconstruct `x` with any vaelab model; `labels` are used only by conditional models.
+
+    Unlike :func:`latent_means` this accepts labels for every model, so one call serves a
+    mix of plain, DFC and conditional models in a comparison.
+    """
+    if is_conditional(model):
+        return reconstruct_conditional(model, x, labels)
+    return decode(model, encode(model, x))
+
+
+def style_transfer(model, images, source_label, target_label) -> np.ndarray:
+    """Redraw `images` as the digits `target_label`, keeping their handwriting.
+
+    Each image is encoded with its `source_label` (one label for all images, or one per
+    image) and the latent mean is decoded once per entry of `target_label` (one digit, or a
+    vector such as ``range(10)``). Returns an array (n_images, n_targets, 28, 28, 1): row i
+    holds image i redrawn as each target digit.
+
+    Example:
+        >>> gan = load_pretrained("cvaegan")  # doctest: +SKIP
+        >>> style_transfer(gan, x_test[:1], 7, range(10)).shape  # doctest: +SKIP
+        (1, 10, 28, 28, 1)
+    """
+    require_conditional(model)
+    x = as_images(images, "images")
+    n = x.shape[0]
+    source = as_labels(np.broadcast_to(np.atleast_1d(source_label), (n,))
+                       if np.size(source_label) == 1 else source_label, n=n, name="source_label")
+    targets = as_labels(np.atleast_1d(np.asarray(target_label)), name="target_label")
+    if targets.size == 0:
+        raise ValueError("target_label: expected at least one digit")
+    z = encode_conditional(model, x, source)
+    m = targets.size
+    out = decode_conditional(model, np.repeat(z, m, axis=0), np.tile(targets, n))
+    return out.reshape(n, m, 28, 28, 1)
+
+
+def _predict_labelled(model, first, labels, batch_size):
+    """Run a two-input sub-model over ``[first, labels]`` in chunks, like the core's _predict."""
+    batch_size = positive_int(batch_size, "batch_size")
+    chunks = [model.predict_on_batch([first[i:i + batch_size], labels[i:i + batch_size]])
+              for i in range(0, len(first), batch_size)]
+    if isinstance(chunks[0], (list, tuple)):
+        return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(chunks[0]))]
+    return np.concatenate([np.asarray(c) for c in chunks])

@@ -1,0 +1,461 @@
+"""The VAE-GAN of Larsen et al. (2016): a VAE whose "distance" is learned by a discriminator.
+
+Three networks, each trained on its own losses only:
+
+* the **encoder** minimises ``L_prior + L_feature``;
+* the **decoder** minimises ``gamma * L_feature - L_GAN``;
+* the **discriminator** minimises ``L_GAN``,
+
+where ``L_prior`` is the KL divergence of the encoder's distribution from N(0, I),
+``L_feature`` the squared distance between the discriminator's hidden activations (its
+second convolution, layer ``features``) for an image and for its reconstruction, and
+``L_GAN`` the discriminator's cross-entropy on real, reconstructed and prior-sampled images.
+With ``conditional=True`` the one-hot label goes into all three networks (see
+:mod:`vaelab.cvae`), which makes style transfer possible.
+
+What keeps the game stable (the "stability story"):
+
+1. The feature loss compares activations of the *second convolution*, before any dropout:
+   deep enough to ignore pixel-exact position (so blur is penalised and small shifts are
+   not), shallow enough to keep the digit's shape; and deterministic for a given image.
+   It is measured relative to the real images' mean squared activation (times 784, to
+   weigh against the KL term as the plain VAE's sum over pixels does), so the
+   discriminator cannot shrink it, which would starve the encoder, or inflate it.
+2. The decoder's "- L_GAN" is used in its non-saturating form (maximise log D(fake) instead
+   of minimising log(1 - D(fake))): same optimum, but a useful gradient even when the
+   discriminator rejects every fake, which is exactly when the decoder needs one.
+3. The discriminator is held back: dropout 0.3 on its top layers, and its update is
+   *skipped* while it is winning (its GAN loss below ``win_threshold``; 0.69 is a coin
+   flip), while the encoder/decoder step is *repeated* (up to ``max_generator_steps``).
+4. Slower decoder: RMSprop learning rates 0.001 (encoder), 0.0003 (decoder), 0.001
+   (discriminator); and the encoder's log-variance is clipped to [-2, 2] for the sampling
+   and the KL term, so a few wild batches cannot blow the latent code up.
+5. ``gamma`` trades reconstruction (feature loss) against realism (GAN loss) for the
+   decoder. The feature loss counts 784 "pixels" while the GAN loss is one cross-entropy
+   per image, hence the default 0.01 (the source's gamma = 1 went with other units).
+
+Training is backend-neutral: losses are written in ``keras.ops`` over ``stateless_call``, and
+the only backend-specific lines compute gradients (``GradientTape``, ``jax.vjp``,
+``torch.autograd``) inside :func:`_gradients`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .checks import as_images, positive_int
+from .cvae import (N_CLASSES, build_conditional_decoder, build_conditional_encoder,
+                   is_conditional, one_hot, reconstruct_any, require_conditional,
+                   sample_conditional)
+from .layers import Sampling
+from .losses import kl_divergence, perceptual_reconstruction
+from .metrics import classifier_accuracy, laplacian_variance, predict_digits
+from .models import _seed, build_decoder, build_encoder
+from .stats import blur_comparison, default_groups
+from .training import TrainingDivergedError
+
+LEARNING_RATES = (1e-3, 3e-4, 1e-3)
+FEATURE_SCALE = 28 * 28
+PARTS = ("encoder", "decoder", "discriminator")
+# Per-epoch means in the history, besides the step counts.
+LOSSES = ("prior", "feature", "gan", "gan_generator", "encoder", "decoder")
+
+
+def build_discriminator(conditional: bool = False, dropout: float = 0.3,
+                        name: str = "discriminator") -> keras.Model:
+    """Image (and one-hot label) -> ``[realness logit, features]``.
+
+    ``features`` (7 x 7 x 64, the second convolution after LeakyReLU) is the hidden layer
+    the VAE-GAN's feature loss compares; dropout acts only above it. The label, if any,
+    joins the flattened features before the dense layer.
+    """
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout: expected a rate in [0, 1), got {dropout!r}")
+    x = keras.Input(shape=(28, 28, 1), name="image")
+    inputs = [x]
+    h = layers.LeakyReLU(0.2)(layers.Conv2D(32, 5, strides=2, padding="same")(x))
+    features = layers.LeakyReLU(0.2, name="features")(
+        layers.Conv2D(64, 5, strides=2, padding="same")(h))
+    h = layers.Flatten()(layers.Dropout(dropout)(features))
+    if conditional:
+        y = keras.Input(shape=(N_CLASSES,), name="label")
+        inputs.append(y)
+        h = layers.Concatenate()([h, y])
+    h = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(128)(h)))
+    logit = layers.Dense(1, name="realness")(h)
+    return keras.Model(inputs if conditional else x, [logit, features], name=name)
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class VAEGAN(keras.Model):
+    """Encoder, decoder and discriminator with their three RMSprop optimisers.
+
+    Build it with :func:`build_vaegan` and train it with :func:`train_vaegan` (``fit()`` is
+    not used: the alternating schedule needs a loop of its own). Calling the model returns
+    reconstructions from the latent means, of ``images`` or ``[images, one-hot labels]``.
+    """
+
+    def __init__(self, encoder, decoder, discriminator, gamma: float = 0.01,
+                 learning_rates=LEARNING_RATES, win_threshold: float = 0.35,
+                 max_generator_steps: int = 2, log_var_clip: float = 2.0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.discriminator = encoder, decoder, discriminator
+        self.conditional = is_conditional(decoder)
+        self.gamma = _non_negative(gamma, "gamma")
+        rates = [float(r) for r in np.atleast_1d(np.asarray(learning_rates, dtype=float))]
+        if len(rates) != 3 or not all(math.isfinite(r) and r > 0 for r in rates):
+            raise ValueError("learning_rates: expected three positive numbers (encoder, "
+                             f"decoder, discriminator), got {learning_rates!r}")
+        self.learning_rates = rates
+        self.win_threshold = _non_negative(win_threshold, "win_threshold")
+        self.max_generator_steps = positive_int(max_generator_steps, "max_generator_steps")
+        self.log_var_clip = _non_negative(log_var_clip, "log_var_clip")
+        self.seed = seed
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.part_optimizers = [keras.optimizers.RMSprop(r) for r in rates]
+        self._steps = None
+
+    def call(self, inputs, training=False):
+        """Reconstructions from the latent means (the label, if any, reused for decoding)."""
+        z_mean, _ = self.encoder(inputs, training=training)
+        return self.decoder([z_mean, inputs[1]] if self.conditional else z_mean,
+                            training=training)
+
+    def get_config(self):
+        config = {**super().get_config(), "gamma": self.gamma,
+                  "learning_rates": self.learning_rates, "win_threshold": self.win_threshold,
+                  "max_generator_steps": self.max_generator_steps,
+                  "log_var_clip": self.log_var_clip, "seed": self.seed}
+        config.update({part: keras.saving.serialize_keras_object(getattr(self, part))
+                       for part in PARTS})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        parts = {part: keras.saving.deserialize_keras_object(config.pop(part)) for part in PARTS}
+        return cls(**parts, **config)
+
+    def losses_of_batch(self, trainable, non_trainable, x, y):
+        """Every loss of one batch, without touching any variable (for gradients).
+
+        `trainable` and `non_trainable` hold the variable values of encoder, decoder and
+        discriminator (and, last in `non_trainable`, the sampler's seed state). Returns
+        ``(losses, new non_trainable values)``.
+        """
+        (enc_t, dec_t, dis_t), (enc_nt, dec_nt, dis_nt, smp_nt) = trainable, non_trainable
+        (z_mean, z_log_var), enc_nt = self.encoder.stateless_call(
+            enc_t, enc_nt, self._with_label(x, y), training=True)
+        z_log_var = ops.clip(z_log_var, -self.log_var_clip, self.log_var_clip)
+        z, smp_nt = self.sampling.stateless_call([], smp_nt, [z_mean, z_log_var])
+        zeros = ops.zeros_like(z_mean)
+        z_prior, smp_nt = self.sampling.stateless_call([], smp_nt, [zeros, zeros])
+        # One decoder pass for reconstructions and prior samples, one discriminator pass for
+        # real, reconstructed and prior-sampled images: batches of 2n and 3n.
+        decoded, dec_nt = self.decoder.stateless_call(
+            dec_t, dec_nt, self._with_label(ops.concatenate([z, z_prior]), y, 2), training=True)
+        images = ops.concatenate([x, decoded])
+        (logits, features), dis_nt = self.discriminator.stateless_call(
+            dis_t, dis_nt, self._with_label(images, y, 3), training=True)
+        logit_real, logit_rec, logit_prior = ops.split(logits, 3)
+        feat_real, feat_rec, _ = ops.split(features, 3)
+
+        prior = ops.mean(kl_divergence(z_mean, z_log_var))
+        # Mean squared distance relative to the real images' mean squared activation, so the
+        # discriminator cannot shrink (or inflate) it by rescaling its activations; times 784
+        # so that it weighs against the KL term as the plain VAE's sum over pixels does.
+        energy = ops.stop_gradient(ops.mean(ops.square(feat_real))) + 1e-8
+        feature = FEATURE_SCALE * ops.mean(perceptual_reconstruction(
+            [feat_real], [feat_rec], [1.0], "book")) / energy
+        gan = (_bce(1.0, logit_real) + _bce(0.0, logit_rec) + _bce(0.0, logit_prior)) / 3.0
+        gan_generator = (_bce(1.0, logit_rec) + _bce(1.0, logit_prior)) / 2.0
+        losses = {"prior": prior, "feature": feature, "gan": gan, "gan_generator": gan_generator,
+                  "encoder": prior + feature, "decoder": self.gamma * feature + gan_generator,
+                  "discriminator": gan}
+        return losses, [enc_nt, dec_nt, dis_nt, smp_nt]
+
+    def _with_label(self, images, y, times=1):
+        if not self.conditional:
+            return images
+        return [images, ops.concatenate([y] * times) if times > 1 else y]
+
+    def _step(self, state, x, y, wanted):
+        """One update of the networks named in `wanted` (a loss name per part, or None).
+
+        On JAX `state` carries all variable values in and out (the step is a pure function);
+        TensorFlow and torch read the variables and update them in place (`state` is None).
+        """
+        pure = state is not None
+        trainable, non_trainable, opt = state if pure else self.read_state()
+        losses, non_trainable, grads = _gradients(
+            lambda t: self.losses_of_batch(t, non_trainable, x, y), trainable, wanted)
+        trainable, opt = list(trainable), list(opt)
+        for k, grad in enumerate(grads):
+            if grad is None:
+                continue
+            optimizer = self.part_optimizers[k]
+            if pure:
+                trainable[k], opt[k] = optimizer.stateless_apply(opt[k], grad, trainable[k])
+            else:
+                optimizer.apply(grad, getattr(self, PARTS[k]).trainable_variables)
+        if pure:
+            return (trainable, non_trainable, opt), losses
+        self.write_state((None, non_trainable, None))
+        return None, losses
+
+    def compiled_steps(self):
+        """The discriminator step and the encoder/decoder step, compiled for the backend."""
+        if self._steps is None:
+            for part, optimizer in zip(PARTS, self.part_optimizers):
+                if not optimizer.built:
+                    optimizer.build(getattr(self, part).trainable_variables)
+            self._steps = (
+                _compile(lambda s, x, y: self._step(s, x, y, (None, None, "discriminator"))),
+                _compile(lambda s, x, y: self._step(s, x, y, ("encoder", "decoder", None))),
+            )
+        return self._steps
+
+    def read_state(self):
+        """Current values of all variables: ``(trainable, non_trainable, optimizer)``."""
+        parts = [getattr(self, p) for p in PARTS]
+        return ([[v.value for v in p.trainable_variables] for p in parts],
+                [[v.value for v in p.non_trainable_variables] for p in parts + [self.sampling]],
+                [[v.value for v in o.variables] for o in self.part_optimizers])
+
+    def write_state(self, state):
+        """Assign values produced by the training steps back to the variables (None: skip)."""
+        parts = [getattr(self, p) for p in PARTS]
+        trainable, non_trainable, opt = state
+        targets = ([p.trainable_variables for p in parts],
+                   [p.non_trainable_variables for p in parts + [self.sampling]],
+                   [o.variables for o in self.part_optimizers])
+        for groups, values in zip(targets, (trainable, non_trainable, opt)):
+            for variables, vals in zip(groups, values or ()):
+                for variable, value in zip(variables, vals):
+                    variable.assign(value)
+
+
+def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 0.01,
+                 learning_rates=LEARNING_RATES, dropout: float = 0.3,
+                 win_threshold: float = 0.35, max_generator_steps: int = 2,
+                 log_var_clip: float = 2.0, seed: int | None = None,
+                 name: str | None = None) -> VAEGAN:
+    """The VAE-GAN (Larsen et al. 2016), unconditional or conditional on the digit label.
+
+    The encoder and decoder are the core's (:func:`vaelab.build_encoder`,
+    :func:`vaelab.build_decoder`), or their conditional versions from :mod:`vaelab.cvae`;
+    the discriminator is :func:`build_discriminator`. `gamma` weights the feature loss
+    against the GAN loss for the decoder; `learning_rates` are RMSprop's for encoder, decoder
+    and discriminator; `win_threshold` and `max_generator_steps` hold the discriminator back
+    (see the module docstring). Train it with :func:`train_vaegan`.
+
+    Example:
+        >>> gan = build_vaegan(latent_dim=8, conditional=True, gamma=0.01, seed=1)
+        >>> [m.name for m in (gan.encoder, gan.decoder, gan.discriminator)]
+        ['encoder', 'decoder', 'discriminator']
+    """
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    if not isinstance(conditional, (bool, np.bool_)):
+        raise ValueError(f"conditional: expected TRUE/FALSE, got {conditional!r}")
+    _seed(seed)
+    if conditional:
+        encoder, decoder = build_conditional_encoder(latent_dim), build_conditional_decoder(
+            latent_dim)
+    else:
+        encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
+    model = VAEGAN(encoder, decoder, build_discriminator(bool(conditional), dropout),
+                   gamma=gamma, learning_rates=learning_rates, win_threshold=win_threshold,
+                   max_generator_steps=max_generator_steps, log_var_clip=log_var_clip,
+                   seed=seed, name=name or ("cvaegan" if conditional else "vaegan"))
+    # Build the sampler, then the container (its sub-models already are).
+    model.sampling([np.zeros((1, latent_dim), np.float32)] * 2)
+    model(_inputs(model, np.zeros((1, 28, 28, 1), np.float32), np.zeros(1, np.int64)))
+    return model
+
+
+def train_vaegan(model: VAEGAN, x, labels=None, epochs: int = 10, batch_size: int = 64,
+                 seed: int | None = None, verbose: int = 1) -> dict:
+    """Train a VAE-GAN with alternating updates; returns the history, one value per epoch.
+
+    Per batch: one discriminator step, skipped while the discriminator is winning (its GAN
+    loss below ``model.win_threshold``), then an encoder/decoder step, repeated (up to
+    ``model.max_generator_steps`` times) while the discriminator still wins. `labels` (digits
+    0..9) are required for a conditional model. The history holds the mean losses (``prior``,
+    ``feature``, ``gan`` for the discriminator, ``gan_generator``, ``encoder``, ``decoder``)
+    and the step counts ``discriminator_steps`` and ``generator_steps``. Weights are written
+    back after every epoch; a NaN loss raises :class:`vaelab.TrainingDivergedError` and
+    keeps the last finished epoch's weights.
+
+    Example:
+        >>> history = train_vaegan(gan, x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
+    """
+    if not isinstance(model, VAEGAN):
+        raise ValueError(f"model: expected a VAE-GAN from build_vaegan(), got "
+                         f"{type(model).__name__} {getattr(model, 'name', '')!r}")
+    x = as_images(x, "x")
+    if model.conditional and labels is None:
+        raise ValueError("labels: this VAE-GAN is conditional; pass the digit labels of x")
+    y = one_hot(labels, n=x.shape[0]) if model.conditional else None
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    discriminator_step, generator_step = model.compiled_steps()
+    rng = np.random.default_rng(seed)
+    pure = keras.backend.backend() == "jax"
+    history = {k: [] for k in LOSSES + ("discriminator_steps", "generator_steps")}
+    dis_loss = math.inf  # nothing measured yet: let the discriminator start
+    for epoch in range(epochs):
+        t0, order = time.time(), rng.permutation(x.shape[0])
+        snapshot = model.get_weights()
+        state = model.read_state() if pure else None
+        sums, n_batches, n_dis, n_gen = dict.fromkeys(LOSSES, 0.0), 0, 0, 0
+        for batch, start in enumerate(range(0, x.shape[0], batch_size)):
+            idx = np.sort(order[start:start + batch_size])
+            xb, yb = x[idx], None if y is None else y[idx]
+            if not dis_loss < model.win_threshold:
+                state, logs = discriminator_step(state, xb, yb)
+                n_dis += 1
+            for _ in range(model.max_generator_steps):
+                state, logs = generator_step(state, xb, yb)
+                n_gen += 1
+                dis_loss = float(logs["gan"])
+                if dis_loss >= model.win_threshold:
+                    break
+            values = {k: float(logs[k]) for k in LOSSES}
+            bad = [k for k, v in values.items() if not math.isfinite(v)]
+            if bad:
+                model.set_weights(snapshot)
+                raise TrainingDivergedError(
+                    f"training stopped: loss {bad[0]!r} became {values[bad[0]]} at epoch "
+                    f"{epoch + 1}, batch {batch + 1}; weights are those after epoch {epoch}. "
+                    "Lower the learning rates or gamma.")
+            for k, v in values.items():
+                sums[k] += v
+            n_batches += 1
+        if state is not None:
+            model.write_state(state)
+        for k in LOSSES:
+            history[k].append(sums[k] / n_batches)
+        history["discriminator_steps"].append(n_dis)
+        history["generator_steps"].append(n_gen)
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs} ({time.time() - t0:.0f} s): "
+                  + ", ".join(f"{k} {history[k][-1]:.4g}" for k in LOSSES)
+                  + f", steps D {n_dis} / G {n_gen}", flush=True)
+    return history
+
+
+def generation_accuracy(model, classifier, n_per_class: int = 100,
+                        seed: int | None = None) -> dict:
+    """How often `classifier` recognises a conditional model's generated digit as the one asked for.
+
+    Draws `n_per_class` latent vectors from N(0, I) per digit, decodes them with that digit's
+    label and classifies them. Returns ``{"overall": accuracy, "per_class": [10 accuracies]}``.
+
+    Example:
+        >>> gan, clf = load_pretrained("cvaegan"), load_pretrained("classifier")  # doctest: +SKIP
+        >>> generation_accuracy(gan, clf)["overall"]  # doctest: +SKIP
+    """
+    require_conditional(model)
+    n_per_class = positive_int(n_per_class, "n_per_class")
+    wanted = np.repeat(np.arange(N_CLASSES), n_per_class)
+    images = sample_conditional(model, wanted, seed=seed)
+    correct = predict_digits(classifier, images) == wanted
+    return {"overall": float(correct.mean()),
+            "per_class": [float(c.mean()) for c in correct.reshape(N_CLASSES, n_per_class)]}
+
+
+def compare_sharpness(models: dict, classifier, x, labels) -> dict:
+    """The DFC VAE's evaluation for any mix of plain, DFC, conditional and VAE-GAN models.
+
+    Reconstructs `x` with every model (conditional ones get `labels`) and returns
+    ``{"mean_laplacian_variance": {group: {name: mean}}, "tests": DataFrame of all paired
+    tests (see :func:`vaelab.blur_comparison`), "classifier_accuracy": {name: accuracy on
+    the reconstructions, "original" included}}``.
+
+    Example:
+        >>> compare_sharpness({"plain VAE": vae, "DFC VAE": dfc, "VAE-GAN": gan},
+        ...                   clf, x_test, y_test)  # doctest: +SKIP
+    """
+    if not isinstance(models, dict) or not models:
+        raise ValueError("models: expected a dict {name: model} with at least one entry")
+    recs = {name: reconstruct_any(model, x, labels) for name, model in models.items()}
+    blur = {"original": laplacian_variance(x),
+            **{name: laplacian_variance(r) for name, r in recs.items()}}
+    accuracy = {"original": classifier_accuracy(classifier, x, labels),
+                **{name: classifier_accuracy(classifier, r, labels) for name, r in recs.items()}}
+    return {"mean_laplacian_variance": {group: {name: float(v[mask].mean())
+                                                for name, v in blur.items()}
+                                        for group, mask in default_groups(labels).items()},
+            "tests": blur_comparison(x, labels, recs),
+            "classifier_accuracy": accuracy}
+
+
+def _inputs(model, images, labels):
+    return [images, one_hot(labels)] if model.conditional else images
+
+
+def _bce(target: float, logits):
+    """Mean binary cross-entropy of `logits` against a constant target (1 real, 0 fake)."""
+    return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits,
+                                            from_logits=True))
+
+
+def _non_negative(value, name):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a non-negative number, got {value!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a non-negative number, got {value!r}")
+    return value
+
+
+def _compile(step):
+    """Compile a pure step function for the backend (eager for torch)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        return tf.function(step, reduce_retracing=True)
+    if backend == "jax":
+        import jax
+        return jax.jit(step)
+    return step
+
+
+def _gradients(fn, trainable, wanted):
+    """Run ``fn(trainable) -> (losses, aux)``; differentiate losses[wanted[k]] by trainable[k].
+
+    Returns ``(losses, aux, grads)`` with ``grads[k]`` None where ``wanted[k]`` is None. One
+    forward pass serves every network's gradient. These are the only backend-specific lines.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(trainable)
+            losses, aux = fn(trainable)
+        grads = [None if name is None else tape.gradient(losses[name], trainable[k])
+                 for k, name in enumerate(wanted)]
+        return losses, aux, grads
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+        losses, pullback, aux = jax.vjp(fn, trainable, has_aux=True)
+        grads = [None if name is None else pullback(
+            {key: jnp.ones_like(v) if key == name else jnp.zeros_like(v)
+             for key, v in losses.items()})[0][k] for k, name in enumerate(wanted)]
+        return losses, aux, grads
+    if backend == "torch":
+        import torch
+        trainable = [[t.detach().requires_grad_(True) for t in part] for part in trainable]
+        losses, aux = fn(trainable)
+        grads = [None if name is None else list(torch.autograd.grad(
+            losses[name], trainable[k], retain_graph=True)) for k, name in enumerate(wanted)]
+        return ({k: v.detach() for k, v in losses.items()},
+                [[t.detach() for t in part] for part in aux], grads)
+    raise NotImplementedError(f"train_vaegan: no gradient code for the {backend!r} backend")
