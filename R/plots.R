@@ -63,7 +63,7 @@ plot_interpolations <- function(rows) {
 plot_manifold <- function(grid, quantiles = c(0.05, 0.95)) {
   image <- tile_grid(grid)
   n <- dim(grid)[1]
-  values <- sprintf("%.2f", grid_values(n, quantiles))
+  values <- sprintf("%.2f", round(grid_values(n, quantiles), 2) + 0) # + 0 turns -0 into 0
   old <- graphics::par(mar = c(4, 4, 0.5, 0.5))
   on.exit(graphics::par(old))
   graphics::plot.new()
