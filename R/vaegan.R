@@ -50,11 +50,7 @@ train_cvae <- function(model, x, labels, epochs = 15, batch_size = 32, validatio
     validation_data = validation_data, seed = as_seed(seed), verbose = as_verbose(verbose),
     .convert = FALSE
   )
-  metrics <- lapply(reticulate::py_to_r(history$history), function(v) as.double(unlist(v)))
-  keys <- names(metrics)
-  base <- match(sub("^val_", "", keys), c("loss", "reconstruction_loss", "kl_loss"))
-  metrics <- metrics[order(startsWith(keys, "val_"), base, keys)]
-  data.frame(epoch = seq_along(metrics[[1]]), metrics)
+  history_frame(history)
 }
 
 #' Encode, decode and generate with a conditional model
@@ -270,6 +266,9 @@ compare_sharpness <- function(models, classifier, x, labels) {
                      labels = as_label_array(labels, n = dim(x)[1]))
   means <- out$mean_laplacian_variance
   out$mean_laplacian_variance <- do.call(rbind, lapply(means, unlist))
+  # Column by column: reticulate 1.28 does not recognise pandas 3 data frames.
+  columns <- out$tests$to_dict(orient = "list")
+  out$tests <- as.data.frame(lapply(columns, unlist), stringsAsFactors = FALSE)
   out$classifier_accuracy <- unlist(out$classifier_accuracy)
   out
 }
@@ -375,13 +374,17 @@ plot_edit_rows <- function(edits, column_titles = NULL, row_names = NULL) {
     input_error(sprintf("edits: expected an array n x m x 28 x 28 x 1, got %s",
                         describe(edits)), sys.call())
   }
+  images <- edits
+  if (length(d) == 4) {
+    dim(images) <- c(d, 1L) # a trailing extent of 1 keeps every pixel at its index
+  }
   row_names <- if (is.null(row_names)) as.character(seq_len(d[1])) else as.character(row_names)
   if (length(row_names) != d[1] || anyDuplicated(row_names)) {
     input_error(sprintf("row_names: expected %d different names (one per row)", d[1]),
                 sys.call())
   }
   rows <- lapply(seq_len(d[1]), function(i) {
-    array(edits[i, , , , drop = FALSE], c(d[2], 28, 28, 1))
+    array(images[i, , , , , drop = FALSE], c(d[2], 28, 28, 1))
   })
   plot_images(stats::setNames(rows, row_names), titles = column_titles)
   invisible(edits)

@@ -152,5 +152,5 @@ test_that("the shipped conditional VAE-GAN redraws a 7 as every digit", {
   out <- style_transfer(load_pretrained("cvaegan"), sevens, 7, 0:9)
   flat <- array(aperm(out, c(2, 1, 3, 4, 5)), c(100, 28, 28, 1))
   predicted <- predict_digits(load_pretrained("classifier"), flat)
-  expect_gt(mean(predicted == rep(0:9, 10)), 0.9)
+  expect_gt(mean(predicted == rep(0:9, 10)), 0.85)
 })
