@@ -15,7 +15,8 @@ from vaelab.pretrained import available_pretrained, manifest
 from vaelab.report import write_report
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "reproduction"
-MODELS = {"plain VAE": "vae", "DFC VAE": "dfc_vae"}
+MODELS = {"plain VAE": "vae", "DFC VAE": "dfc_vae", "conditional VAE": "cvae",
+          "VAE-GAN (conditional)": "cvaegan"}
 
 ARTICLE = """\
 ## What the sources report

@@ -8,8 +8,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .attributes import plot_edit_rows
+from .cvae import is_conditional, reconstruct_any, style_transfer
 from .files import write_text
-from .inference import interpolate, latent_grid, reconstruct
+from .inference import interpolate, latent_grid
 from .metrics import classifier_accuracy, laplacian_variance, reconstruction_errors
 from .plots import (plot_images, plot_interpolations, plot_laplacian_boxplot,
                     plot_laplacian_histograms, plot_manifold, save_figure)
@@ -31,9 +33,10 @@ def showcase_indices(labels) -> list:
 def evaluate(models: dict, classifier, x, labels) -> dict:
     """Numbers of the report: blur per group, all paired tests, accuracy and errors per model.
 
-    `models` maps a display name (``"plain VAE"``, ``"DFC VAE"``) to a trained VAE.
+    `models` maps a display name (``"plain VAE"``, ``"DFC VAE"``) to a trained VAE;
+    conditional models (``"cvaegan"``) reconstruct with `labels`.
     """
-    recs = {name: reconstruct(model, x) for name, model in models.items()}
+    recs = {name: reconstruct_any(model, x, labels) for name, model in models.items()}
     groups = default_groups(labels)
     blur = {"original": laplacian_variance(x)}
     blur.update({name: laplacian_variance(r) for name, r in recs.items()})
@@ -71,6 +74,12 @@ def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
     figures = {"reconstructions.png": plot_images(
         {"original": x[picks], **{n: r[picks] for n, r in recs.items()}})}
     for name, model in models.items():
+        if is_conditional(model):  # its showcase: the ten digits redrawn as every digit
+            digits = np.asarray(labels)[picks]
+            figures[f"style_transfer_{_slug(name)}.png"] = plot_edit_rows(
+                style_transfer(model, x[picks], digits, range(10)),
+                column_titles=range(10), row_names=[f"a {d}" for d in digits])
+            continue
         rows = {f"{a} -> {b}": interpolate(model, x[picks[a]], x[picks[b]], steps=10)
                 for a, b in ARTICLE_INTERPOLATIONS if max(a, b) < len(picks)}
         figures[f"interpolation_{_slug(name)}.png"] = plot_interpolations(rows)

@@ -46,17 +46,17 @@ import time
 
 import keras
 import numpy as np
+import pandas as pd
 from keras import layers, ops
 
 from .checks import as_images, positive_int
 from .cvae import (N_CLASSES, build_conditional_decoder, build_conditional_encoder,
-                   is_conditional, one_hot, reconstruct_any, require_conditional,
-                   sample_conditional)
+                   is_conditional, one_hot, require_conditional, sample_conditional)
 from .layers import Sampling
 from .losses import kl_divergence, perceptual_reconstruction
-from .metrics import classifier_accuracy, laplacian_variance, predict_digits
+from .metrics import predict_digits
 from .models import _seed, build_decoder, build_encoder
-from .stats import blur_comparison, default_groups
+from .report import evaluate
 from .training import TrainingDivergedError
 
 LEARNING_RATES = (1e-3, 3e-4, 1e-3)
@@ -383,16 +383,10 @@ def compare_sharpness(models: dict, classifier, x, labels) -> dict:
     """
     if not isinstance(models, dict) or not models:
         raise ValueError("models: expected a dict {name: model} with at least one entry")
-    recs = {name: reconstruct_any(model, x, labels) for name, model in models.items()}
-    blur = {"original": laplacian_variance(x),
-            **{name: laplacian_variance(r) for name, r in recs.items()}}
-    accuracy = {"original": classifier_accuracy(classifier, x, labels),
-                **{name: classifier_accuracy(classifier, r, labels) for name, r in recs.items()}}
-    return {"mean_laplacian_variance": {group: {name: float(v[mask].mean())
-                                                for name, v in blur.items()}
-                                        for group, mask in default_groups(labels).items()},
-            "tests": blur_comparison(x, labels, recs),
-            "classifier_accuracy": accuracy}
+    results = evaluate(models, classifier, x, labels)
+    return {"mean_laplacian_variance": results["mean_laplacian_variance"],
+            "tests": pd.DataFrame(results["tests"]),
+            "classifier_accuracy": results["classifier_accuracy"]}
 
 
 def _inputs(model, images, labels):

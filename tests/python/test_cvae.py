@@ -106,6 +106,18 @@ def test_style_transfer_decodes_each_image_once_per_target(cvae, images):
         vaelab.style_transfer(cvae, x[:2], [7, 7, 7], 3)
 
 
+def test_the_report_takes_conditional_models(tmp_path, cvae, classifier, images):
+    from vaelab.report import write_report
+    x, y = images
+    models = {"plain VAE": vaelab.build_vae(latent_dim=3, seed=1), "conditional VAE": cvae}
+    write_report(tmp_path, models, classifier, x, y)
+    files = {p.name for p in tmp_path.iterdir()}
+    assert {"style_transfer_conditional_vae.png", "interpolation_plain_vae.png"} <= files
+    assert "interpolation_conditional_vae.png" not in files
+    report = (tmp_path / "report.md").read_text()
+    assert "| conditional VAE |" in report
+
+
 # --- on the shipped conditional VAE-GAN and real digits -------------------------------------
 
 def test_style_transfer_keeps_the_requested_class(mnist):
