@@ -89,7 +89,11 @@ def export_pretrained(model: keras.Model, name: str, entry: dict, weights_dir=No
     """
     weights_dir = Path(weights_dir or WEIGHTS_DIR)
     file = f"{name}.weights.h5"
-    save_weights(model, weights_dir / file)
+    # A compiled model's weights file also holds its optimizer state, doubling its size;
+    # an uncompiled copy ships the weights alone.
+    bare = model.__class__.from_config(model.get_config())
+    bare.set_weights(model.get_weights())
+    save_weights(bare, weights_dir / file)
     entry = {**entry, "file": file, "sha256": sha256_file(weights_dir / file)}
     # Several data-raw trainings may finish at once: serialise the manifest's read-modify-write.
     with open(weights_dir / ".manifest.lock", "w") as lock:

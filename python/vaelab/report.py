@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -90,7 +91,7 @@ def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
     for file, fig in figures.items():
         save_figure(fig, out / file)
         plt.close(fig)
-    write_text(out / "metrics.json", json.dumps(results, indent=2) + "\n")
+    write_text(out / "metrics.json", json.dumps(_json_safe(results), indent=2) + "\n")
     report = _markdown(results, list(figures), title, notes)
     return write_text(out / "report.md", report)
 
@@ -159,6 +160,18 @@ def format_p(p: float, relation: bool = False) -> str:
     if p == 0.0:
         return "< 1e-300"
     return f"= {p:.3g}" if relation else f"{p:.3g}"
+
+
+def _json_safe(value):
+    """`value` with NaN and infinities as null: JSON has no such numbers (e.g. the Wilcoxon
+    p-value of two identical reconstructions)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _slug(name: str) -> str:
