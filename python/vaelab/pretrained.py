@@ -89,11 +89,7 @@ def export_pretrained(model: keras.Model, name: str, entry: dict, weights_dir=No
     """
     weights_dir = Path(weights_dir or WEIGHTS_DIR)
     file = f"{name}.weights.h5"
-    # A compiled model's weights file also holds its optimizer state, doubling its size;
-    # an uncompiled copy ships the weights alone.
-    bare = model.__class__.from_config(model.get_config())
-    bare.set_weights(model.get_weights())
-    save_weights(bare, weights_dir / file)
+    save_weights(_without_optimizer(model), weights_dir / file)
     entry = {**entry, "file": file, "sha256": sha256_file(weights_dir / file)}
     # Several data-raw trainings may finish at once: serialise the manifest's read-modify-write.
     with open(weights_dir / ".manifest.lock", "w") as lock:
@@ -135,6 +131,23 @@ def load_keras2_weights(model: keras.Model, path) -> keras.Model:
     for variable, value in zip(targets, arrays):
         variable.assign(value)
     return model
+
+
+def _without_optimizer(model: keras.Model) -> keras.Model:
+    """An uncompiled copy of `model` when its config rebuilds it whole, else `model` itself.
+
+    A compiled model's weights file also holds its optimizer state, doubling its size.
+    Functional models rebuild from their config; subclassed ones (the VAE-GAN) build
+    only on their first call, so they are saved as they are.
+    """
+    try:
+        bare = model.__class__.from_config(model.get_config())
+    except (TypeError, ValueError, NotImplementedError):
+        return model
+    if not bare.built or len(bare.weights) != len(model.weights):
+        return model
+    bare.set_weights(model.get_weights())
+    return bare
 
 
 def _keras2_arrays(group) -> list:
