@@ -192,7 +192,7 @@ style_transfer <- function(model, images, source_label, target_label) {
 #' x <- array(runif(32 * 28 * 28), c(32, 28, 28, 1))
 #' gan <- build_vaegan(latent_dim = 2, conditional = TRUE, seed = 1)
 #' train_vaegan(gan, x, rep(0:7, 4), epochs = 1, batch_size = 16, verbose = FALSE)
-build_vaegan <- function(latent_dim = 8, conditional = FALSE, gamma = 0.01,
+build_vaegan <- function(latent_dim = 8, conditional = FALSE, gamma = 0.05,
                          learning_rates = c(1e-3, 3e-4, 1e-3), dropout = 0.3,
                          win_threshold = 0.35, max_generator_steps = 2, log_var_clip = 2,
                          seed = NULL, name = NULL) {

@@ -32,7 +32,11 @@ What keeps the game stable (the "stability story"):
    and the KL term, so a few wild batches cannot blow the latent code up.
 5. ``gamma`` trades reconstruction (feature loss) against realism (GAN loss) for the
    decoder. The feature loss counts 784 "pixels" while the GAN loss is one cross-entropy
-   per image, hence the default 0.01 (the source's gamma = 1 went with other units).
+   per image, hence a small default (the source's gamma = 1 went with other units): 0.05,
+   the best of 0.002, 0.01, 0.05 and 0.2 in short trials (313 steps on 20,000 digits) at
+   redrawing a 7 as the other digits (64% recognised as the digit asked for, against 13%
+   to 48%); the smaller gammas gave sharper (Laplacian variance 0.10 against 0.08) but
+   less recognisable digits.
 
 Training is backend-neutral: losses are written in ``keras.ops`` over ``stateless_call``, and
 the only backend-specific lines compute gradients (``GradientTape``, ``jax.vjp``,
@@ -100,7 +104,7 @@ class VAEGAN(keras.Model):
     reconstructions from the latent means, of ``images`` or ``[images, one-hot labels]``.
     """
 
-    def __init__(self, encoder, decoder, discriminator, gamma: float = 0.01,
+    def __init__(self, encoder, decoder, discriminator, gamma: float = 0.05,
                  learning_rates=LEARNING_RATES, win_threshold: float = 0.35,
                  max_generator_steps: int = 2, log_var_clip: float = 2.0, seed=None,
                  **kwargs):
@@ -240,7 +244,7 @@ class VAEGAN(keras.Model):
                     variable.assign(value)
 
 
-def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 0.01,
+def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 0.05,
                  learning_rates=LEARNING_RATES, dropout: float = 0.3,
                  win_threshold: float = 0.35, max_generator_steps: int = 2,
                  log_var_clip: float = 2.0, seed: int | None = None,
@@ -255,7 +259,7 @@ def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 
     (see the module docstring). Train it with :func:`train_vaegan`.
 
     Example:
-        >>> gan = build_vaegan(latent_dim=8, conditional=True, gamma=0.01, seed=1)
+        >>> gan = build_vaegan(latent_dim=8, conditional=True, gamma=0.05, seed=1)
         >>> [m.name for m in (gan.encoder, gan.decoder, gan.discriminator)]
         ['encoder', 'decoder', 'discriminator']
     """
