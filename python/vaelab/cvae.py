@@ -39,6 +39,10 @@ def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder") -> ker
 
     The convolutions are those of :func:`vaelab.build_encoder`; the label joins the
     flattened features before the dense layer, so the encoder can leave the class out of z.
+
+    Example:
+        >>> [tuple(t.shape) for t in build_conditional_encoder(latent_dim=2).outputs]
+        [(None, 2), (None, 2)]
     """
     latent_dim = positive_int(latent_dim, "latent_dim")
     x = keras.Input(shape=(28, 28, 1), name="image")
@@ -55,7 +59,12 @@ def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder") -> ker
 
 
 def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
-    """``[z, one-hot label]`` -> image: the core decoder applied to z joined with the label."""
+    """``[z, one-hot label]`` -> image: the core decoder applied to z joined with the label.
+
+    Example:
+        >>> tuple(build_conditional_decoder(latent_dim=2).outputs[0].shape)
+        (None, 28, 28, 1)
+    """
     latent_dim = positive_int(latent_dim, "latent_dim")
     z = keras.Input(shape=(latent_dim,), name="z")
     y = keras.Input(shape=(N_CLASSES,), name="label")
@@ -120,7 +129,12 @@ def train_cvae(model: keras.Model, x, labels, epochs: int = 15, batch_size: int 
 
 
 def is_conditional(model) -> bool:
-    """Whether `model` (or its encoder/decoder) takes a label as a second input."""
+    """Whether `model` (or its encoder/decoder) takes a label as a second input.
+
+    Example:
+        >>> is_conditional(build_cvae(latent_dim=2)), is_conditional(build_vae(latent_dim=2))
+        (True, False)
+    """
     part = model if model.name in ("encoder", "decoder") else submodel(model, "decoder")
     return len(part.inputs) == 2
 
@@ -149,7 +163,12 @@ def encode_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.
 
 
 def decode_conditional(model, z, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Images decoded from latent vectors `z` as the digits `labels` (one label per row of z)."""
+    """Images decoded from latent vectors `z` as the digits `labels` (one label per row of z).
+
+    Example:
+        >>> decode_conditional(build_cvae(latent_dim=2), np.zeros((3, 2)), [0, 1, 2]).shape
+        (3, 28, 28, 1)
+    """
     require_conditional(model)
     decoder = submodel(model, "decoder")
     z = as_latents(z, latent_dim_of(decoder))
@@ -157,7 +176,12 @@ def decode_conditional(model, z, labels, batch_size: int = PREDICT_CHUNK) -> np.
 
 
 def reconstruct_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Reconstructions from the latent means, encoder and decoder both given `labels`."""
+    """Reconstructions from the latent means, encoder and decoder both given `labels`.
+
+    Example:
+        >>> reconstruct_conditional(cvae, x_test[:5], y_test[:5]).shape  # doctest: +SKIP
+        (5, 28, 28, 1)
+    """
     z = encode_conditional(model, x, labels, batch_size)
     return decode_conditional(model, z, labels, batch_size)
 
@@ -207,6 +231,10 @@ def reconstruct_any(model, x, labels=None) -> np.ndarray:
 
     Unlike :func:`latent_means` this accepts labels for every model, so one call serves a
     mix of plain, DFC and conditional models in a comparison.
+
+    Example:
+        >>> recs = {name: reconstruct_any(m, x_test, y_test)
+        ...         for name, m in {"VAE": vae, "VAE-GAN": gan}.items()}  # doctest: +SKIP
     """
     if is_conditional(model):
         return reconstruct_conditional(model, x, labels)

@@ -77,6 +77,10 @@ def build_discriminator(conditional: bool = False, dropout: float = 0.3,
     ``features`` (7 x 7 x 64, the second convolution after LeakyReLU) is the hidden layer
     the VAE-GAN's feature loss compares; dropout acts only above it. The label, if any,
     joins the flattened features before the dense layer.
+
+    Example:
+        >>> [tuple(t.shape) for t in build_discriminator(conditional=True).outputs]
+        [(None, 1), (None, 7, 7, 64)]
     """
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout: expected a rate in [0, 1), got {dropout!r}")
