@@ -99,6 +99,17 @@ def build_discriminator(conditional: bool = False, dropout: float = 0.3,
     return keras.Model(inputs if conditional else x, [logit, features], name=name)
 
 
+class _Optimisers:
+    """The RMSprop optimisers of encoder, decoder and discriminator.
+
+    Held in a plain object because Keras writes every optimiser it finds among a model's
+    attributes into the weights file: shipped weights hold the weights alone.
+    """
+
+    def __init__(self, rates):
+        self.parts = [keras.optimizers.RMSprop(r) for r in rates]
+
+
 @keras.saving.register_keras_serializable(package="vaelab")
 class VAEGAN(keras.Model):
     """Encoder, decoder and discriminator with their three RMSprop optimisers.
@@ -126,7 +137,7 @@ class VAEGAN(keras.Model):
         self.log_var_clip = _non_negative(log_var_clip, "log_var_clip")
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
-        self.part_optimizers = [keras.optimizers.RMSprop(r) for r in rates]
+        self._optimisers = _Optimisers(rates)
         self._steps = None
 
     def call(self, inputs, training=False):
@@ -206,7 +217,7 @@ class VAEGAN(keras.Model):
         for k, grad in enumerate(grads):
             if grad is None:
                 continue
-            optimizer = self.part_optimizers[k]
+            optimizer = self._optimisers.parts[k]
             if pure:
                 trainable[k], opt[k] = optimizer.stateless_apply(opt[k], grad, trainable[k])
             else:
@@ -219,7 +230,7 @@ class VAEGAN(keras.Model):
     def compiled_steps(self):
         """The discriminator step and the encoder/decoder step, compiled for the backend."""
         if self._steps is None:
-            for part, optimizer in zip(PARTS, self.part_optimizers):
+            for part, optimizer in zip(PARTS, self._optimisers.parts):
                 if not optimizer.built:
                     optimizer.build(getattr(self, part).trainable_variables)
             self._steps = (
@@ -233,7 +244,7 @@ class VAEGAN(keras.Model):
         parts = [getattr(self, p) for p in PARTS]
         return ([[v.value for v in p.trainable_variables] for p in parts],
                 [[v.value for v in p.non_trainable_variables] for p in parts + [self.sampling]],
-                [[v.value for v in o.variables] for o in self.part_optimizers])
+                [[v.value for v in o.variables] for o in self._optimisers.parts])
 
     def write_state(self, state):
         """Assign values produced by the training steps back to the variables (None: skip)."""
@@ -241,7 +252,7 @@ class VAEGAN(keras.Model):
         trainable, non_trainable, opt = state
         targets = ([p.trainable_variables for p in parts],
                    [p.non_trainable_variables for p in parts + [self.sampling]],
-                   [o.variables for o in self.part_optimizers])
+                   [o.variables for o in self._optimisers.parts])
         for groups, values in zip(targets, (trainable, non_trainable, opt)):
             for variables, vals in zip(groups, values or ()):
                 for variable, value in zip(variables, vals):
