@@ -146,6 +146,10 @@ class VAEGAN(keras.Model):
         return self.decoder([z_mean, inputs[1]] if self.conditional else z_mean,
                             training=training)
 
+    def train_step(self, *args, **kwargs):
+        raise NotImplementedError("a VAE-GAN does not train with fit(): use "
+                                  "vaelab.train_vaegan(model, x, labels)")
+
     def get_config(self):
         config = {**super().get_config(), "gamma": self.gamma,
                   "learning_rates": self.learning_rates, "win_threshold": self.win_threshold,

@@ -151,6 +151,9 @@ def test_train_vaegan_is_reproducible_and_checks_its_input(batch):
         vaelab.train_vaegan(vaelab.build_vae(), x, verbose=0)
     with pytest.raises(ValueError, match="x: expected pixel values in"):
         vaelab.train_vaegan(gan, x * 3, verbose=0)
+    gan.compile(optimizer="rmsprop")
+    with pytest.raises(NotImplementedError, match=r"use vaelab.train_vaegan\(model, x, labels\)"):
+        gan.fit(x, epochs=1, verbose=0)
 
 
 def test_a_diverging_run_stops_and_keeps_the_last_good_weights(batch):
