@@ -131,23 +131,3 @@ grid_values <- function(n = 15, quantiles = c(0.05, 0.95)) {
 tile_grid <- function(grid) {
   vaelab_call("tile_grid", grid = as_grid(grid))
 }
-
-# ---- coercions for inference arguments ----------------------------------------
-
-as_image <- function(x, name, call = sys.call(sys.parent())) {
-  x <- as_images(x, name, call)
-  if (dim(x)[1] != 1) {
-    input_error(sprintf("%s: expected a single image, got %d; index with drop = FALSE",
-                        name, dim(x)[1]), call)
-  }
-  x
-}
-
-as_grid <- function(grid, call = sys.call(sys.parent())) {
-  d <- dim(grid)
-  if (!is.numeric(grid) || !(length(d) == 4 || length(d) == 5 && d[5] == 1)) {
-    input_error(sprintf("grid: expected an array rows x cols x h x w (x 1), got %s",
-                        describe(grid)), call)
-  }
-  grid
-}

@@ -153,8 +153,9 @@ plot_laplacian_histograms <- function(blur, labels, bins = 50) {
   colours <- grDevices::palette.colors(length(blur) + 1, "Okabe-Ito")[-1]
   old <- graphics::par(mfrow = c(1, 2), mar = c(4, 4, 2, 0.5))
   on.exit(graphics::par(old))
-  for (group in c("digits other than 1", "digit 1")) {
-    mask <- if (group == "digit 1") labels == 1 else labels != 1
+  groups <- as_groups(NULL, labels) # the article's: digits other than 1, and 1
+  for (group in names(groups)) {
+    mask <- groups[[group]]
     values <- lapply(blur, function(v) v[mask])
     if (!any(mask)) {
       graphics::plot.new()

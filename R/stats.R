@@ -23,11 +23,7 @@
 #' cohens_dz(before, after)
 paired_ttest <- function(a, b, conf_level = 0.95) {
   pair <- as_pair(a, b)
-  if (!is.numeric(conf_level) || length(conf_level) != 1 || is.na(conf_level) ||
-      conf_level <= 0 || conf_level >= 1) {
-    input_error(sprintf("conf_level: expected a number strictly between 0 and 1, got %s",
-                        describe(conf_level)), sys.call())
-  }
+  conf_level <- as_conf_level(conf_level)
   res <- stats::t.test(pair$a, pair$b, paired = TRUE, conf.level = conf_level)
   list(statistic = unname(res$statistic), pvalue = res$p.value, df = unname(res$parameter),
        mean_difference = unname(res$estimate), conf_int = as.double(res$conf.int),
@@ -114,27 +110,4 @@ blur_comparison <- function(x, labels, reconstructions, groups = NULL, conf_leve
     }
   }
   do.call(rbind, rows)
-}
-
-as_pair <- function(a, b, call = sys.call(sys.parent())) {
-  a <- as_values(a, "a", call = call)
-  b <- as_values(b, "b", n = length(a), call = call)
-  if (length(a) < 2) {
-    input_error("a, b: expected at least 2 paired values", call)
-  }
-  list(a = a, b = b)
-}
-
-as_groups <- function(groups, labels, call) {
-  if (is.null(groups)) {
-    return(list("digits other than 1" = labels != 1, "digit 1" = labels == 1))
-  }
-  if (!is.list(groups) || is.null(names(groups)) ||
-      !all(vapply(groups, function(g) is.logical(g) && length(g) == length(labels) &&
-                    !anyNA(g) && sum(g) >= 2, logical(1)))) {
-    input_error(sprintf(paste0(
-      "groups: expected a named list of logical vectors of length %d (one per image), ",
-      "each selecting at least 2 images"), length(labels)), call)
-  }
-  groups
 }

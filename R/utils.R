@@ -232,6 +232,99 @@ as_model <- function(model, name = "model", call = sys.call(sys.parent())) {
   model
 }
 
+as_recipe <- function(recipe, call = sys.call(sys.parent())) {
+  as_choice(recipe, c("elbo", "book"), "recipe", call)
+}
+
+as_optimizer <- function(optimizer, call = sys.call(sys.parent())) {
+  if (inherits(optimizer, "python.builtin.object")) {
+    return(optimizer)
+  }
+  as_string(optimizer, "optimizer", call)
+}
+
+# Layer names stay names; 1-based positions become 0-based.
+as_layers <- function(layers, call = sys.call(sys.parent())) {
+  if (is.null(layers)) {
+    return(NULL)
+  }
+  if (is.character(layers) && length(layers) > 0 && !anyNA(layers)) {
+    return(as.list(layers))
+  }
+  if (is.numeric(layers) && length(layers) > 0 && !anyNA(layers) &&
+      all(layers == round(layers)) && all(layers >= 1)) {
+    return(py_index(layers))
+  }
+  input_error(sprintf(paste0(
+    "layers: expected layer names such as c(\"conv1\", \"conv2\") or 1-based positions, ",
+    "got %s"), describe(layers)), call)
+}
+
+as_layer_weights <- function(w, call = sys.call(sys.parent())) {
+  if (is.null(w)) NULL else as.list(as_values(w, "layer_weights", call = call))
+}
+
+# validation_data = list(images, labels) for the classifier.
+as_labelled <- function(data, call = sys.call(sys.parent())) {
+  if (is.null(data)) {
+    return(NULL)
+  }
+  if (!is.list(data) || length(data) != 2) {
+    input_error("validation_data: expected list(images, labels)", call)
+  }
+  x <- as_images(data[[1]], "validation images", call)
+  list(x, as_labels(data[[2]], n = dim(x)[1], name = "validation labels", call = call))
+}
+
+as_image <- function(x, name, call = sys.call(sys.parent())) {
+  x <- as_images(x, name, call)
+  if (dim(x)[1] != 1) {
+    input_error(sprintf("%s: expected a single image, got %d; index with drop = FALSE",
+                        name, dim(x)[1]), call)
+  }
+  x
+}
+
+as_grid <- function(grid, call = sys.call(sys.parent())) {
+  d <- dim(grid)
+  if (!is.numeric(grid) || !(length(d) == 4 || length(d) == 5 && d[5] == 1)) {
+    input_error(sprintf("grid: expected an array rows x cols x h x w (x 1), got %s",
+                        describe(grid)), call)
+  }
+  grid
+}
+
+as_pair <- function(a, b, call = sys.call(sys.parent())) {
+  a <- as_values(a, "a", call = call)
+  b <- as_values(b, "b", n = length(a), call = call)
+  if (length(a) < 2) {
+    input_error("a, b: expected at least 2 paired values", call)
+  }
+  list(a = a, b = b)
+}
+
+as_groups <- function(groups, labels, call) {
+  if (is.null(groups)) {
+    return(list("digits other than 1" = labels != 1, "digit 1" = labels == 1))
+  }
+  if (!is.list(groups) || is.null(names(groups)) ||
+      !all(vapply(groups, function(g) is.logical(g) && length(g) == length(labels) &&
+                    !anyNA(g) && sum(g) >= 2, logical(1)))) {
+    input_error(sprintf(paste0(
+      "groups: expected a named list of logical vectors of length %d (one per image), ",
+      "each selecting at least 2 images"), length(labels)), call)
+  }
+  groups
+}
+
+as_conf_level <- function(level, call = sys.call(sys.parent())) {
+  if (!is.numeric(level) || length(level) != 1 || is.na(level) || level <= 0 || level >= 1) {
+    input_error(sprintf("conf_level: expected a number strictly between 0 and 1, got %s",
+                        describe(level)), call)
+  }
+  level
+}
+
 # A short description of an R value for error messages.
 describe <- function(x) {
   if (is.null(x)) {
