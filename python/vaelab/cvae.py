@@ -269,7 +269,7 @@ def style_transfer(model, images, source_label, target_label) -> np.ndarray:
 
 
 def _predict_labelled(model, first, labels, batch_size):
-    """Run a two-input sub-model over ``[first, labels]`` in chunks, like the core's _predict."""
+    """Run a two-input sub-model over ``[first, labels]`` in chunks, like the core's predict_in_chunks."""
     batch_size = positive_int(batch_size, "batch_size")
     chunks = [model.predict_on_batch([first[i:i + batch_size], labels[i:i + batch_size]])
               for i in range(0, len(first), batch_size)]

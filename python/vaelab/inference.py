@@ -20,14 +20,14 @@ def encode(model, x, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
         >>> z = encode(load_pretrained("vae"), x_test[:10])  # doctest: +SKIP
     """
     encoder = submodel(model, "encoder")
-    z_mean, _ = _predict(encoder, as_images(x, "x"), batch_size)
+    z_mean, _ = predict_in_chunks(encoder, as_images(x, "x"), batch_size)
     return z_mean
 
 
 def encode_distribution(model, x, batch_size: int = PREDICT_CHUNK):
     """Both encoder outputs ``(z_mean, z_log_var)`` for images `x`."""
     encoder = submodel(model, "encoder")
-    return tuple(_predict(encoder, as_images(x, "x"), batch_size))
+    return tuple(predict_in_chunks(encoder, as_images(x, "x"), batch_size))
 
 
 def decode(model, z, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
@@ -38,7 +38,7 @@ def decode(model, z, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
         (1, 28, 28, 1)
     """
     decoder = submodel(model, "decoder")
-    return _predict(decoder, as_latents(z, latent_dim_of(decoder)), batch_size)
+    return predict_in_chunks(decoder, as_latents(z, latent_dim_of(decoder)), batch_size)
 
 
 def reconstruct(model, x, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
@@ -128,10 +128,19 @@ def _one_image(x, name):
     return arr
 
 
-def _predict(model, x, batch_size):
-    """Run `model` over `x` in chunks with its compiled predict function (no tf.data)."""
-    batch_size = positive_int(batch_size, "batch_size")
-    chunks = [model.predict_on_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+def predict_in_chunks(model, x, batch_size: int = PREDICT_CHUNK):
+    """Run `model` over `x` in equal chunks with its compiled predict function (no tf.data).
+
+    The last chunk is padded to the common size: every new input shape would make
+    TensorFlow trace the predict function again.
+    """
+    size = min(positive_int(batch_size, "batch_size"), len(x))
+    pad = -len(x) % size
+    if pad:
+        x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], dtype=x.dtype)])
+    chunks = [model.predict_on_batch(x[i:i + size]) for i in range(0, len(x), size)]
     if isinstance(chunks[0], (list, tuple)):
-        return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(chunks[0]))]
-    return np.concatenate([np.asarray(c) for c in chunks])
+        outputs = [np.concatenate([np.asarray(c[k]) for c in chunks])
+                   for k in range(len(chunks[0]))]
+        return [out[:len(x) - pad] for out in outputs]
+    return np.concatenate([np.asarray(c) for c in chunks])[:len(x) - pad]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import as_images, as_labels
+from .inference import predict_in_chunks
 
-PREDICT_CHUNK = 1000
 
 
 def laplacian_variance(images) -> np.ndarray:
@@ -41,8 +41,7 @@ def classifier_accuracy(classifier, images, labels) -> float:
 def predict_digits(classifier, images) -> np.ndarray:
     """The classifier's most probable digit for each image."""
     x = as_images(images)
-    probs = np.concatenate([np.asarray(classifier.predict_on_batch(x[i:i + PREDICT_CHUNK]))
-                            for i in range(0, len(x), PREDICT_CHUNK)])
+    probs = predict_in_chunks(classifier, x)
     return probs.argmax(axis=1)
 
 
