@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab import metrics
 from vaelab.checks import as_images
 from helpers import synthetic_images
 
