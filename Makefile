@@ -9,7 +9,11 @@ export RETICULATE_PYTHON := $(PY)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # Offline data for this project's machines; elsewhere the loader downloads MNIST itself.
 ifneq ($(wildcard ../shared/data/mnist),)
-export VAELAB_DATA ?= $(abspath ../shared/data/mnist)
+VAELAB_DATA ?= ../shared/data/mnist
+endif
+# Absolute, because R CMD build knits the vignettes from another folder.
+ifdef VAELAB_DATA
+export VAELAB_DATA := $(abspath $(VAELAB_DATA))
 endif
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
           r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
