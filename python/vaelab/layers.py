@@ -41,7 +41,7 @@ class VariationalLayer(layers.Layer):
     Called on ``[x, x_decoded, z_mean, z_log_var]``. The loss is the batch mean of the
     per-image reconstruction term (binary cross-entropy) plus the KL term, weighted by
     `recipe` (see :mod:`vaelab.losses`). Both terms are also tracked as the metrics
-    ``reconstruction_loss`` and ``kl_loss``. A model ending in this layer trains with
+    ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this layer trains with
     ``compile(optimizer)`` and ``fit(x, None)``.
 
     Example:
@@ -51,8 +51,12 @@ class VariationalLayer(layers.Layer):
     def __init__(self, recipe: str = "elbo", **kwargs):
         super().__init__(**kwargs)
         self.recipe = check_recipe(recipe)
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        # Keras 3 on JAX runs call() statelessly, where metric objects cannot be updated:
+        # there only the total loss is reported, rather than terms stuck at zero.
+        track = keras.backend.backend() != "jax"
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss") if track \
+            else None
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss") if track else None
 
     def reconstruction(self, inputs):
         """Per-image reconstruction term; subclasses change what "close" means."""
@@ -64,8 +68,9 @@ class VariationalLayer(layers.Layer):
         reconstruction = self.reconstruction(inputs)
         kl = kl_term(z_mean, z_log_var, self.recipe)
         self.add_loss(ops.mean(reconstruction + kl))
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
+        if self.kl_tracker is not None:
+            self.reconstruction_tracker.update_state(reconstruction)
+            self.kl_tracker.update_state(kl)
         return inputs[1]
 
     def compute_output_shape(self, input_shape):
