@@ -148,8 +148,8 @@ style_transfer <- function(model, images, source_label, target_label) {
 #' The VAE-GAN of Larsen et al. (2016): a VAE whose reconstruction loss is the
 #' distance between a discriminator's hidden activations for an image and for
 #' its reconstruction, while the discriminator learns to tell real images from
-#' reconstructed and generated ones. The encoder minimises the KL term plus
-#' that feature loss, the decoder `gamma` times the feature loss minus the GAN
+#' reconstructed and generated ones. The encoder minimises `beta` times the KL
+#' term plus that feature loss, the decoder `gamma` times the feature loss minus the GAN
 #' loss, the discriminator the GAN loss, each with its own RMSprop optimiser.
 #' With `conditional = TRUE` all three networks see the one-hot label.
 #'
@@ -169,6 +169,11 @@ style_transfer <- function(model, images, source_label, target_label) {
 #'   decoder. The feature loss counts 784 "pixels" (like the plain VAE's pixel
 #'   loss) while the GAN loss is one cross-entropy per image, hence the small
 #'   default (the source's `gamma = 1` went with other units).
+#' @param beta Weight of the KL term against the feature loss for the encoder,
+#'   as in a beta-VAE. Larger values leave less room in the code, so that the
+#'   digit's class goes into the label and the code keeps the style: at
+#'   `beta = 1` the code also tells the digit and the decoder ignores the
+#'   label, which breaks [style_transfer()].
 #' @param learning_rates RMSprop learning rates of encoder, decoder and
 #'   discriminator.
 #' @param dropout Dropout rate of the discriminator's top layers.
@@ -192,13 +197,14 @@ style_transfer <- function(model, images, source_label, target_label) {
 #' x <- array(runif(32 * 28 * 28), c(32, 28, 28, 1))
 #' gan <- build_vaegan(latent_dim = 2, conditional = TRUE, seed = 1)
 #' train_vaegan(gan, x, rep(0:7, 4), epochs = 1, batch_size = 16, verbose = FALSE)
-build_vaegan <- function(latent_dim = 8, conditional = FALSE, gamma = 0.05,
+build_vaegan <- function(latent_dim = 8, conditional = FALSE, gamma = 0.05, beta = 8,
                          learning_rates = c(1e-3, 3e-4, 1e-3), dropout = 0.3,
                          win_threshold = 0.35, max_generator_steps = 2, log_var_clip = 2,
                          seed = NULL, name = NULL) {
   vaelab_call(
     "build_vaegan", latent_dim = as_int(latent_dim, "latent_dim"),
     conditional = as_flag(conditional, "conditional"), gamma = as_number(gamma, "gamma"),
+    beta = as_number(beta, "beta"),
     learning_rates = as.list(as_values(learning_rates, "learning_rates", n = 3)),
     dropout = as_number(dropout, "dropout"), win_threshold = as_number(win_threshold,
                                                                        "win_threshold"),

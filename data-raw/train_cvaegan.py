@@ -29,7 +29,7 @@ RECIPES = {
     "cvae": dict(latent_dim=8, recipe="elbo", batch_size=64, epochs=10),
     # About 15-25 minutes an epoch on 2 free CPU cores.
     "cvaegan": dict(latent_dim=8, recipe="vaegan", batch_size=64, epochs=5, gamma=0.05,
-                    dropout=0.3, learning_rates=[1e-3, 3e-4, 1e-3], win_threshold=0.35,
+                    beta=8.0, dropout=0.3, learning_rates=[1e-3, 3e-4, 1e-3], win_threshold=0.35,
                     max_generator_steps=2, log_var_clip=2.0),
 }
 
@@ -52,7 +52,7 @@ def train(name, recipe, x, y, verbose):
                                     batch_size=recipe["batch_size"], seed=SEED,
                                     verbose=2 if verbose else 0).history
     else:
-        keys = ("latent_dim", "gamma", "dropout", "learning_rates", "win_threshold",
+        keys = ("latent_dim", "gamma", "beta", "dropout", "learning_rates", "win_threshold",
                 "max_generator_steps", "log_var_clip")
         model = vaelab.build_vaegan(conditional=True, seed=SEED, **{k: recipe[k] for k in keys})
         history = vaelab.train_vaegan(model, x, y, epochs=recipe["epochs"],

@@ -180,8 +180,8 @@ def _build(entry: dict, weights_dir):
     if arch == "cvae":
         return build_cvae(latent_dim=entry["latent_dim"], recipe=entry.get("recipe", "elbo"))
     if arch == "cvaegan":
-        keys = ("gamma", "dropout", "learning_rates", "win_threshold", "max_generator_steps",
-                "log_var_clip")
+        keys = ("gamma", "beta", "dropout", "learning_rates", "win_threshold",
+                "max_generator_steps", "log_var_clip")
         return build_vaegan(latent_dim=entry["latent_dim"], conditional=True,
                             **{k: entry[k] for k in keys if k in entry})
     raise ValueError(f"manifest: unknown architecture {arch!r}")

@@ -87,7 +87,8 @@ def test_each_network_lowers_its_own_loss(conditional, batch):
     randomness = gan.read_state()[1]
     before = losses_now(gan, randomness, x, y)
     assert all(np.isfinite(v) for v in before.values())
-    assert before["encoder"] == pytest.approx(before["prior"] + before["feature"], rel=1e-5)
+    assert before["encoder"] == pytest.approx(gan.beta * before["prior"] + before["feature"],
+                                              rel=1e-5)
     assert before["decoder"] == pytest.approx(
         gan.gamma * before["feature"] + before["gan_generator"], rel=1e-5)
     for _ in range(3):
@@ -169,10 +170,11 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_weights(batch):
 
 def test_save_and_load_a_vaegan(tmp_path, batch):
     x, y = batch
-    gan = vaelab.build_vaegan(latent_dim=3, conditional=True, gamma=0.5, seed=4)
+    gan = vaelab.build_vaegan(latent_dim=3, conditional=True, gamma=0.5, beta=2.0, seed=4)
     path = vaelab.save_model(gan, tmp_path / "cvaegan.keras")
     back = vaelab.load_model(path)
-    assert isinstance(back, vaelab.VAEGAN) and back.gamma == 0.5 and back.conditional
+    assert isinstance(back, vaelab.VAEGAN) and back.conditional
+    assert (back.gamma, back.beta) == (0.5, 2.0)
     np.testing.assert_allclose(vaelab.reconstruct_any(back, x, y),
                                vaelab.reconstruct_any(gan, x, y), atol=1e-6)
 
@@ -182,11 +184,12 @@ def test_export_and_load_pretrained_cvaegan(tmp_path, batch):
     gan = vaelab.build_vaegan(latent_dim=3, conditional=True, gamma=0.2, seed=6)
     vaelab.train_vaegan(gan, x[:16], y[:16], epochs=1, batch_size=16, verbose=0)
     entry = export_pretrained(gan, "cvaegan", {"architecture": "cvaegan", "latent_dim": 3,
-                                               "gamma": 0.2, "win_threshold": 0.3}, tmp_path)
+                                               "gamma": 0.2, "beta": 3.0,
+                                               "win_threshold": 0.3}, tmp_path)
     with h5py.File(tmp_path / entry["file"]) as f:  # weights only, no optimiser state
         assert sorted(f) == ["decoder", "discriminator", "encoder", "layers", "vars"]
     back = vaelab.load_pretrained("cvaegan", tmp_path)
-    assert back.gamma == 0.2 and back.win_threshold == 0.3
+    assert back.gamma == 0.2 and back.beta == 3.0 and back.win_threshold == 0.3
     np.testing.assert_array_equal(vaelab.style_transfer(back, x[:2], y[:2], [0, 5]),
                                   vaelab.style_transfer(gan, x[:2], y[:2], [0, 5]))
 

@@ -72,6 +72,7 @@ test_that("build_vaegan() and train_vaegan() run the alternating schedule from R
                class = "vaelab_ValueError")
   expect_error(build_vaegan(gamma = NA), "gamma: expected one finite number",
                class = "vaelab_input_error")
+  expect_identical(build_vaegan(latent_dim = 2, beta = 3)$beta, 3)
   expect_error(build_vaegan(learning_rates = c(1, 2)), "learning_rates: expected 3 values",
                class = "vaelab_input_error")
 })
