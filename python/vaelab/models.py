@@ -232,9 +232,12 @@ def load_weights(model: keras.Model, path) -> keras.Model:
         raise ValueError(f"{path}: not a readable .weights.h5 file ({err}); is it corrupted?") \
             from err
     except (ValueError, KeyError) as err:
+        # Keras's message goes on to print every value of the variable; the shapes come first.
+        text = str(err).split("Target variable:")[0].split("List of objects")[0]
+        reason = " ".join(text.split())[:400] or type(err).__name__
         raise ValueError(
             f"{path}: these weights do not fit model {model.name!r}"
-            f"{_latent_note(model)} ({err}); were they saved from a model with another "
+            f"{_latent_note(model)} ({reason}); were they saved from a model with another "
             "latent_dim or architecture?"
         ) from err
     return model
