@@ -28,11 +28,10 @@ from .training import TrainingDivergedError, train_vae
 # Beyond the DFC VAE: conditional VAE, VAE-GAN, attribute vectors.
 from .attributes import apply_attribute, attribute_vector, ink_mass, plot_edit_rows, slant
 from .cvae import (build_conditional_decoder, build_conditional_encoder, build_cvae,
-                   decode_conditional, encode_conditional, is_conditional, one_hot,
-                   reconstruct_any, reconstruct_conditional, sample_conditional, style_transfer,
-                   train_cvae)
-from .vaegan import (VAEGAN, build_discriminator, build_vaegan, compare_sharpness,
-                     generation_accuracy, train_vaegan)
+                   decode_conditional, encode_conditional, generation_accuracy, is_conditional,
+                   one_hot, reconstruct_any, reconstruct_conditional, sample_conditional,
+                   style_transfer, train_cvae)
+from .vaegan import VAEGAN, build_discriminator, build_vaegan, compare_sharpness, train_vaegan
 
 __version__ = "0.1.0"
 

@@ -17,6 +17,7 @@ from .checks import as_images, as_labels, as_latents, positive_int
 from .inference import PREDICT_CHUNK, decode, encode
 from .layers import Sampling, VariationalLayer
 from .losses import check_recipe
+from .metrics import predict_digits
 from .models import _seed, build_decoder, latent_dim_of, submodel
 from .training import StopOnNaN
 
@@ -200,6 +201,26 @@ def sample_conditional(model, labels, seed: int | None = None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((y.size, latent_dim_of(submodel(model, "decoder"))))
     return decode_conditional(model, z.astype(np.float32), y)
+
+
+def generation_accuracy(model, classifier, n_per_class: int = 100,
+                        seed: int | None = None) -> dict:
+    """How often `classifier` recognises a conditional model's generated digit as the one asked for.
+
+    Draws `n_per_class` latent vectors from N(0, I) per digit, decodes them with that digit's
+    label and classifies them. Returns ``{"overall": accuracy, "per_class": [10 accuracies]}``.
+
+    Example:
+        >>> gan, clf = load_pretrained("cvaegan"), load_pretrained("classifier")  # doctest: +SKIP
+        >>> generation_accuracy(gan, clf)["overall"]  # doctest: +SKIP
+    """
+    require_conditional(model)
+    n_per_class = positive_int(n_per_class, "n_per_class")
+    wanted = np.repeat(np.arange(N_CLASSES), n_per_class)
+    images = sample_conditional(model, wanted, seed=seed)
+    correct = predict_digits(classifier, images) == wanted
+    return {"overall": float(correct.mean()),
+            "per_class": [float(c.mean()) for c in correct.reshape(N_CLASSES, n_per_class)]}
 
 
 def latent_means(model, x, labels=None) -> np.ndarray:

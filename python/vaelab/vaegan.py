@@ -61,10 +61,9 @@ from keras import layers, ops
 
 from .checks import as_images, positive_int
 from .cvae import (N_CLASSES, build_conditional_decoder, build_conditional_encoder,
-                   is_conditional, one_hot, require_conditional, sample_conditional)
+                   is_conditional, one_hot)
 from .layers import Sampling
 from .losses import kl_divergence, perceptual_reconstruction
-from .metrics import predict_digits
 from .models import _seed, build_decoder, build_encoder
 from .report import evaluate
 from .training import TrainingDivergedError
@@ -380,26 +379,6 @@ def train_vaegan(model: VAEGAN, x, labels=None, epochs: int = 10, batch_size: in
                   + ", ".join(f"{k} {history[k][-1]:.4g}" for k in LOSSES)
                   + f", steps D {n_dis} / G {n_gen}", flush=True)
     return history
-
-
-def generation_accuracy(model, classifier, n_per_class: int = 100,
-                        seed: int | None = None) -> dict:
-    """How often `classifier` recognises a conditional model's generated digit as the one asked for.
-
-    Draws `n_per_class` latent vectors from N(0, I) per digit, decodes them with that digit's
-    label and classifies them. Returns ``{"overall": accuracy, "per_class": [10 accuracies]}``.
-
-    Example:
-        >>> gan, clf = load_pretrained("cvaegan"), load_pretrained("classifier")  # doctest: +SKIP
-        >>> generation_accuracy(gan, clf)["overall"]  # doctest: +SKIP
-    """
-    require_conditional(model)
-    n_per_class = positive_int(n_per_class, "n_per_class")
-    wanted = np.repeat(np.arange(N_CLASSES), n_per_class)
-    images = sample_conditional(model, wanted, seed=seed)
-    correct = predict_digits(classifier, images) == wanted
-    return {"overall": float(correct.mean()),
-            "per_class": [float(c.mean()) for c in correct.reshape(N_CLASSES, n_per_class)]}
 
 
 def compare_sharpness(models: dict, classifier, x, labels) -> dict:

@@ -1,5 +1,7 @@
 """vaelab.cvae: one-hot labels, the conditional VAE, conditional inference, style transfer."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -110,12 +112,21 @@ def test_the_report_takes_conditional_models(tmp_path, cvae, classifier, images)
     from vaelab.report import write_report
     x, y = images
     models = {"plain VAE": vaelab.build_vae(latent_dim=3, seed=1), "conditional VAE": cvae}
-    write_report(tmp_path, models, classifier, x, y)
+    write_report(tmp_path, models, classifier, x, y, generated_per_class=4,
+                 claims=[("conditional VAE", "plain VAE")])
     files = {p.name for p in tmp_path.iterdir()}
     assert {"style_transfer_conditional_vae.png", "interpolation_plain_vae.png"} <= files
     assert "interpolation_conditional_vae.png" not in files
     report = (tmp_path / "report.md").read_text()
     assert "| conditional VAE |" in report
+    # Generated digits are scored for conditional models only, with the same numbers as
+    # generation_accuracy() gives; the findings check the claim asked for.
+    generated = json.loads((tmp_path / "metrics.json").read_text())["generation_accuracy"]
+    assert list(generated) == ["conditional VAE"]
+    assert generated["conditional VAE"] == vaelab.generation_accuracy(cvae, classifier,
+                                                                     n_per_class=4, seed=0)
+    assert "## Conditional generation" in report
+    assert "- digit 1: conditional VAE is" in report and "(no DFC VAE" not in report
 
 
 # --- on the shipped conditional VAE-GAN and real digits -------------------------------------

@@ -60,3 +60,20 @@ def test_report_supports_the_articles_claims(report_metrics):
     acc = report_metrics["classifier_accuracy"]
     assert acc["DFC VAE"] >= acc["plain VAE"]
     assert np.isfinite(list(acc.values())).all()
+
+
+@pytest.mark.parametrize("label, name", [("conditional VAE", "cvae"),
+                                         ("VAE-GAN (conditional)", "cvaegan")])
+def test_report_covers_exactly_the_shipped_conditional_models(report_metrics, digit_one,
+                                                              label, name):
+    shipped = name in vaelab.available_pretrained()
+    assert (label in report_metrics["classifier_accuracy"]) == shipped, \
+        "the report is out of date with the shipped weights: run `make report`"
+    if not shipped:
+        pytest.skip(f"{name!r} is not shipped")
+    x, y = digit_one
+    blur = vaelab.laplacian_variance(vaelab.reconstruct_any(vaelab.load_pretrained(name), x, y))
+    assert blur.mean() == pytest.approx(
+        report_metrics["mean_laplacian_variance"]["digit 1"][label], rel=1e-5)
+    generated = report_metrics["generation_accuracy"][label]
+    assert 0.0 <= generated["overall"] <= 1.0 and len(generated["per_class"]) == 10
