@@ -27,8 +27,9 @@ from train_pretrained import DATA_NOTE, SEED, SUBSET, versions  # noqa: E402
 
 RECIPES = {
     "cvae": dict(latent_dim=8, recipe="elbo", batch_size=64, epochs=10),
-    # About 15-25 minutes an epoch on 2 free CPU cores.
-    "cvaegan": dict(latent_dim=8, recipe="vaegan", batch_size=64, epochs=5, gamma=0.05,
+    # Two epochs of 938 batches, about 7 minutes each on 2 CPU cores. A 7 redrawn as each
+    # digit is then recognised as that digit 86% of the time (84% after one epoch).
+    "cvaegan": dict(latent_dim=8, recipe="vaegan", batch_size=64, epochs=2, gamma=0.05,
                     beta=8.0, dropout=0.3, learning_rates=[1e-3, 3e-4, 1e-3], win_threshold=0.35,
                     max_generator_steps=2, log_var_clip=2.0),
 }
