@@ -14,7 +14,7 @@ import numpy as np
 from keras import layers
 
 from .checks import as_images, as_labels, as_latents, positive_int
-from .inference import PREDICT_CHUNK, decode, encode
+from .inference import PREDICT_CHUNK, decode, encode, predict_in_chunks
 from .layers import Sampling, VariationalLayer
 from .losses import check_recipe
 from .metrics import predict_digits
@@ -158,8 +158,8 @@ def encode_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.
     """
     require_conditional(model)
     x = as_images(x, "x")
-    z_mean, _ = _predict_labelled(submodel(model, "encoder"), x,
-                                  one_hot(labels, n=x.shape[0]), batch_size)
+    z_mean, _ = predict_in_chunks(submodel(model, "encoder"),
+                                  [x, one_hot(labels, n=x.shape[0])], batch_size)
     return z_mean
 
 
@@ -173,7 +173,7 @@ def decode_conditional(model, z, labels, batch_size: int = PREDICT_CHUNK) -> np.
     require_conditional(model)
     decoder = submodel(model, "decoder")
     z = as_latents(z, latent_dim_of(decoder))
-    return _predict_labelled(decoder, z, one_hot(labels, n=z.shape[0]), batch_size)
+    return predict_in_chunks(decoder, [z, one_hot(labels, n=z.shape[0])], batch_size)
 
 
 def reconstruct_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
@@ -287,13 +287,3 @@ def style_transfer(model, images, source_label, target_label) -> np.ndarray:
     m = targets.size
     out = decode_conditional(model, np.repeat(z, m, axis=0), np.tile(targets, n))
     return out.reshape(n, m, 28, 28, 1)
-
-
-def _predict_labelled(model, first, labels, batch_size):
-    """Run a two-input sub-model over ``[first, labels]`` in chunks, like the core's predict_in_chunks."""
-    batch_size = positive_int(batch_size, "batch_size")
-    chunks = [model.predict_on_batch([first[i:i + batch_size], labels[i:i + batch_size]])
-              for i in range(0, len(first), batch_size)]
-    if isinstance(chunks[0], (list, tuple)):
-        return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(chunks[0]))]
-    return np.concatenate([np.asarray(c) for c in chunks])

@@ -129,18 +129,23 @@ def _one_image(x, name):
 
 
 def predict_in_chunks(model, x, batch_size: int = PREDICT_CHUNK):
-    """Run `model` over `x` in equal chunks with its compiled predict function (no tf.data).
+    """Run `model` over `x` (an array, or a list of arrays for a model of several inputs) in
+    equal chunks with its compiled predict function (no tf.data).
 
     The last chunk is padded to the common size: every new input shape would make
     TensorFlow trace the predict function again.
     """
-    size = min(positive_int(batch_size, "batch_size"), len(x))
-    pad = -len(x) % size
+    inputs = list(x) if isinstance(x, (list, tuple)) else [x]
+    n = len(inputs[0])
+    size = min(positive_int(batch_size, "batch_size"), n)
+    pad = -n % size
     if pad:
-        x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], dtype=x.dtype)])
-    chunks = [model.predict_on_batch(x[i:i + size]) for i in range(0, len(x), size)]
+        inputs = [np.concatenate([a, np.zeros((pad,) + a.shape[1:], dtype=a.dtype)])
+                  for a in inputs]
+    chunks = [model.predict_on_batch([a[i:i + size] for a in inputs] if len(inputs) > 1
+                                     else inputs[0][i:i + size])
+              for i in range(0, n + pad, size)]
     if isinstance(chunks[0], (list, tuple)):
-        outputs = [np.concatenate([np.asarray(c[k]) for c in chunks])
-                   for k in range(len(chunks[0]))]
-        return [out[:len(x) - pad] for out in outputs]
-    return np.concatenate([np.asarray(c) for c in chunks])[:len(x) - pad]
+        return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n]
+                for k in range(len(chunks[0]))]
+    return np.concatenate([np.asarray(c) for c in chunks])[:n]

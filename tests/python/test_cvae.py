@@ -66,6 +66,8 @@ def test_conditional_inference_agrees_with_itself(cvae, images):
                                rtol=1e-5, atol=1e-6)
     rec = vaelab.reconstruct_conditional(cvae, x, y)
     np.testing.assert_allclose(rec, vaelab.decode_conditional(cvae, z, y), atol=1e-6)
+    np.testing.assert_allclose(vaelab.decode_conditional(cvae, z, y, batch_size=7),
+                               vaelab.decode_conditional(cvae, z, y), atol=1e-6)
     np.testing.assert_allclose(vaelab.reconstruct_any(cvae, x, y), rec, atol=1e-6)
     generated = vaelab.sample_conditional(cvae, [4, 4, 5], seed=1)
     assert generated.shape == (3, 28, 28, 1)
