@@ -159,6 +159,18 @@ as_flag <- function(x, name, call = sys.call(sys.parent())) {
   x
 }
 
+# Keras's jit_compile: "auto", or a flag.
+as_jit <- function(x, call = sys.call(sys.parent())) {
+  if (identical(x, "auto")) {
+    return(x)
+  }
+  if (!is.logical(x) || length(x) != 1 || is.na(x)) {
+    input_error(sprintf("jit_compile: expected \"auto\", TRUE or FALSE, got %s", describe(x)),
+                call)
+  }
+  x
+}
+
 as_string <- function(x, name, call = sys.call(sys.parent())) {
   if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) {
     input_error(sprintf("%s: expected one non-empty string, got %s", name, describe(x)), call)

@@ -24,10 +24,11 @@
 #' cvae <- build_cvae(latent_dim = 2, seed = 1)
 #' train_cvae(cvae, x, rep(0:7, 8), epochs = 1, batch_size = 32, verbose = FALSE)
 build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
-                       name = "cvae") {
+                       name = "cvae", jit_compile = "auto") {
   vaelab_call("build_cvae", latent_dim = as_int(latent_dim, "latent_dim"),
               recipe = as_recipe(recipe), optimizer = as_optimizer(optimizer),
-              seed = as_seed(seed), name = as_string(name, "name"))
+              seed = as_seed(seed), name = as_string(name, "name"),
+              jit_compile = as_jit(jit_compile))
 }
 
 #' @rdname build_cvae

@@ -18,8 +18,8 @@ from .inference import PREDICT_CHUNK, decode, encode, predict_in_chunks
 from .layers import Sampling, VariationalLayer
 from .losses import check_recipe
 from .metrics import predict_digits
-from .models import _seed, build_decoder, latent_dim_of, submodel
-from .training import StopOnNaN
+from .models import _seed, build_decoder, compile_vae, latent_dim_of, submodel
+from .training import fit_inputs
 
 N_CLASSES = 10
 
@@ -74,12 +74,13 @@ def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder") -> ker
 
 
 def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
-               seed: int | None = None, name: str = "cvae") -> keras.Model:
+               seed: int | None = None, name: str = "cvae", jit_compile="auto") -> keras.Model:
     """The conditional VAE: plain VAE loss, with the one-hot label fed to encoder and decoder.
 
     Inputs are ``[images, one_hot(labels)]``; the loss is added by the core's
     :class:`~vaelab.layers.VariationalLayer`, so :func:`train_cvae` (or
     ``model.fit([x, one_hot(y)], None)``) trains it. Sub-models: ``encoder`` and ``decoder``.
+    `jit_compile` works as in :func:`~vaelab.build_vae` (``"auto"``: XLA on TensorFlow).
 
     Example:
         >>> cvae = build_cvae(latent_dim=2, seed=1)
@@ -97,8 +98,7 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     out = VariationalLayer(recipe=recipe, name="variational")(
         [x, decoder([z, y]), z_mean, z_log_var])
     model = keras.Model([x, y], out, name=name)
-    model.compile(optimizer=optimizer)
-    return model
+    return compile_vae(model, optimizer, jit_compile, xla_on_cpu=True)
 
 
 def train_cvae(model: keras.Model, x, labels, epochs: int = 15, batch_size: int = 32,
@@ -119,14 +119,13 @@ def train_cvae(model: keras.Model, x, labels, epochs: int = 15, batch_size: int 
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data: expected (images, labels)")
         vx = as_images(validation_data[0], "validation images")
-        validation_data = ([vx, one_hot(validation_data[1], n=vx.shape[0],
-                                        name="validation labels")], None)
+        validation_data = [vx, one_hot(validation_data[1], n=vx.shape[0],
+                                       name="validation labels")]
     if seed is not None:
-        keras.utils.set_random_seed(positive_int(seed, "seed", minimum=0))
-    return model.fit(inputs, None, epochs=positive_int(epochs, "epochs"),
-                     batch_size=positive_int(batch_size, "batch_size"),
-                     validation_data=validation_data, verbose=verbose,
-                     callbacks=[StopOnNaN()] + list(callbacks or []))
+        seed = positive_int(seed, "seed", minimum=0)
+    return fit_inputs(model, inputs, positive_int(epochs, "epochs"),
+                      positive_int(batch_size, "batch_size"), validation_data, seed=seed,
+                      verbose=verbose, callbacks=callbacks)
 
 
 def is_conditional(model) -> bool:

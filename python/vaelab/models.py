@@ -47,19 +47,23 @@ def build_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
 
 
 def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
-              seed: int | None = None, name: str = "vae") -> keras.Model:
+              seed: int | None = None, name: str = "vae", jit_compile="auto") -> keras.Model:
     """The plain VAE: pixel-wise binary cross-entropy plus KL, added by a VariationalLayer.
 
     The model comes compiled with `optimizer` and no loss, so ``model.fit(x, None)``
     (or :func:`vaelab.train_vae`) trains it. Its sub-models are reachable as
-    ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``.
+    ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``. `jit_compile`
+    (``"auto"``, True or False) chooses XLA for training: ``"auto"`` turns it on with
+    TensorFlow, on CPU too, where it trains this model about 1.3x faster
+    (benchmarks/RESULTS.md), and leaves Keras's own choice on other backends.
 
     Example:
         >>> vae = build_vae(latent_dim=2, recipe="book", seed=1)
         >>> vae.get_layer("decoder").output_shape
         (None, 28, 28, 1)
     """
-    return _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual=None)
+    return _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual=None,
+                         jit_compile=jit_compile)
 
 
 def build_perceptual_model(seed: int | None = None, name: str = "classifier") -> keras.Model:
@@ -127,13 +131,16 @@ def train_perceptual_model(x, y, epochs: int = 10, batch_size: int = 128,
 
 def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=None,
                   layer_weights=None, recipe: str = "elbo", optimizer="rmsprop",
-                  seed: int | None = None, name: str = "dfc_vae") -> keras.Model:
+                  seed: int | None = None, name: str = "dfc_vae",
+                  jit_compile="auto") -> keras.Model:
     """The deep feature consistent VAE: reconstruction measured on a classifier's activations.
 
     `layers` names (or indexes, among the classifier's layers) the hidden layers whose
     activations are compared, by default its first two convolutions; `layer_weights`
     weights each (default 1.0). A frozen copy of `perceptual_model` becomes part of the
-    model, so the classifier you pass stays untouched.
+    model, so the classifier you pass stays untouched. `jit_compile` is passed to
+    ``compile``: ``"auto"`` is Keras's choice (XLA with a GPU, not on CPU, where it trains
+    this model slower than TensorFlow's own kernels).
 
     Example:
         >>> dfc = build_dfc_vae(build_perceptual_model(), latent_dim=5, seed=1)
@@ -151,7 +158,7 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
             f"got {layer_weights}"
         )
     return _assemble_vae(latent_dim, recipe, optimizer, seed, name,
-                         perceptual=(extractor, layer_weights))
+                         perceptual=(extractor, layer_weights), jit_compile=jit_compile)
 
 
 def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model:
@@ -266,7 +273,23 @@ def submodel(model: keras.Model, name: str) -> keras.Model:
         ) from None
 
 
-def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual):
+def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
+                xla_on_cpu: bool = False) -> keras.Model:
+    """Compile a VAE for ``fit(x, None)``: `optimizer`, no loss, XLA as `jit_compile` says.
+
+    ``jit_compile="auto"`` means XLA on TensorFlow when `xla_on_cpu` (the model's builder
+    measured it faster there), otherwise Keras's own choice (XLA with a GPU only).
+    """
+    if not (jit_compile == "auto" or isinstance(jit_compile, (bool, np.bool_))):
+        raise ValueError(f"jit_compile: expected 'auto', True or False, got {jit_compile!r}")
+    if jit_compile == "auto" and xla_on_cpu and keras.backend.backend() == "tensorflow":
+        jit_compile = True
+    model.compile(optimizer=optimizer,
+                  jit_compile=jit_compile if jit_compile == "auto" else bool(jit_compile))
+    return model
+
+
+def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile):
     check_recipe(recipe)
     _seed(seed)
     encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
@@ -283,8 +306,8 @@ def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual):
         out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
             [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
     model = keras.Model(x, out, name=name)
-    model.compile(optimizer=optimizer)
-    return model
+    # Measured on CPU: XLA speeds up the plain VAE but slows down the DFC VAE.
+    return compile_vae(model, optimizer, jit_compile, xla_on_cpu=perceptual is None)
 
 
 def _as_list(outputs):

@@ -52,30 +52,45 @@ def train_vae(model: keras.Model, x, epochs: int = 15, batch_size: int = 32,
         validation_data = validation_data[0]
     if validation_data is not None:
         validation_data = as_images(validation_data, "validation_data")
+    return fit_inputs(model, x, epochs, batch_size, validation_data, shuffle, seed, verbose,
+                      callbacks)
+
+
+def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
+               validation_inputs=None, shuffle: bool = True, seed: int | None = None,
+               verbose="auto", callbacks=None) -> keras.callbacks.History:
+    """``model.fit(inputs, None)`` through the backend's fastest input path, stopping on NaN.
+
+    `inputs` (and `validation_inputs`) is one array or a list of arrays with the same
+    number of rows. The arguments are expected checked already (see :func:`train_vae`).
+    """
     callbacks = [StopOnNaN()] + list(callbacks or [])
     if keras.backend.backend() == "tensorflow":
-        train = _tf_batches(x, batch_size, shuffle, seed)
-        val = None if validation_data is None else _tf_batches(validation_data, batch_size,
-                                                                False, None)
+        train = _tf_batches(inputs, batch_size, shuffle, seed)
+        val = None if validation_inputs is None else _tf_batches(validation_inputs, batch_size,
+                                                                  False, None)
         return model.fit(train, epochs=epochs, validation_data=val, verbose=verbose, shuffle=False,
                          callbacks=callbacks)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    val = None if validation_data is None else (validation_data, None)
-    return model.fit(x, None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+    val = None if validation_inputs is None else (validation_inputs, None)
+    return model.fit(inputs, None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                      validation_data=val, verbose=verbose, callbacks=callbacks)
 
 
-def _tf_batches(x: np.ndarray, batch_size: int, shuffle: bool, seed):
-    """Shuffled index batches gathered from one constant tensor: no per-image Python work."""
+def _tf_batches(inputs, batch_size: int, shuffle: bool, seed):
+    """Shuffled index batches gathered from constant tensors: no per-image Python work."""
     import tensorflow as tf
 
-    images = tf.constant(x)
-    n = x.shape[0]
+    # tf.data would stack a list into one tensor; a tuple stays several inputs.
+    tensors = tuple(map(tf.constant, inputs)) if isinstance(inputs, list) else tf.constant(inputs)
+    n = tf.nest.flatten(inputs)[0].shape[0]
     ds = tf.data.Dataset.range(n)
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda idx: tf.gather(images, idx)).prefetch(2)
+    # A 1-tuple: Keras would read a list of two inputs as (x, y).
+    ds = ds.batch(batch_size).map(
+        lambda idx: (tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors),)).prefetch(2)
     options = tf.data.Options()
     # Autotuning left fit() idle for up to ~25 s after its last epoch on this model.
     options.autotune.enabled = False

@@ -84,6 +84,7 @@ def test_classifier_architecture(classifier):
     ({"latent_dim": 2.5}, r"latent_dim: expected an integer >= 1, got 2\.5"),
     ({"recipe": "mse"}, r"recipe: expected one of \('elbo', 'book'\), got 'mse'"),
     ({"seed": -1}, r"seed: expected an integer >= 0, got -1"),
+    ({"jit_compile": "yes"}, r"jit_compile: expected 'auto', True or False, got 'yes'"),
 ])
 def test_build_vae_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -216,12 +217,26 @@ def test_keras_save_and_load_model(tmp_path, classifier, x, kind):
     assert_same_model(model, loaded, x)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's XLA choice")
+def test_xla_where_it_measured_faster_on_cpu(classifier):
+    # benchmarks/RESULTS.md: XLA trains the plain (and conditional) VAE faster on CPU and
+    # the DFC VAE slower, so "auto" differs by model; an explicit choice always wins.
+    assert vaelab.build_vae(latent_dim=2).jit_compile is True
+    assert vaelab.build_cvae(latent_dim=2).jit_compile is True
+    dfc = vaelab.build_dfc_vae(classifier, latent_dim=2)
+    import tensorflow as tf
+    assert dfc.jit_compile is bool(tf.config.list_physical_devices("GPU"))
+    assert vaelab.build_vae(latent_dim=2, jit_compile=False).jit_compile is False
+    assert vaelab.build_dfc_vae(classifier, latent_dim=2, jit_compile=True).jit_compile is True
+
+
 def test_vaelab_save_and_load_model(tmp_path, x):
     model = vaelab.build_vae(latent_dim=3, recipe="book", seed=2)
     path = vaelab.save_model(model, tmp_path / "sub" / "vae.keras")
     assert_no_temp_files(tmp_path / "sub", ["vae.keras"])
     loaded = vaelab.load_model(path)
     assert loaded.get_layer("variational").recipe == "book"
+    assert loaded.jit_compile == model.jit_compile
     assert_same_model(model, loaded, x)
 
 

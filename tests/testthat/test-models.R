@@ -17,6 +17,8 @@ test_that("build_vae() takes R numbers and seeds reproducibly", {
   expect_identical(a$get_layer("variational")$recipe, "book")
   expect_error(build_vae(recipe = "mse"), class = "vaelab_input_error")
   expect_error(build_vae(optimizer = 1), "optimizer: expected one non-empty string")
+  expect_false(build_vae(latent_dim = 2, jit_compile = FALSE)$jit_compile)
+  expect_error(build_vae(jit_compile = NA), class = "vaelab_input_error")
 })
 
 test_that("build_dfc_vae() takes layer names or 1-based positions", {

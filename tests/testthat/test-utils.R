@@ -46,6 +46,10 @@ test_that("the other coercions check their arguments", {
                "recipe: expected one of \"elbo\", \"book\", got \"foo\"")
   expect_error(vaelab:::as_quantiles(c(0.9, 0.1)), "0 < low < high < 1")
   expect_error(vaelab:::as_flag(NA, "shuffle"), "shuffle: expected TRUE or FALSE")
+  expect_identical(vaelab:::as_jit("auto"), "auto")
+  expect_identical(vaelab:::as_jit(FALSE), FALSE)
+  expect_error(vaelab:::as_jit("yes"), "jit_compile: expected \"auto\", TRUE or FALSE",
+               class = "vaelab_input_error")
   expect_error(vaelab:::as_model(list()), "expected a Keras model")
 })
 
