@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -196,4 +197,5 @@ def _json_safe(value):
 
 
 def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    """"VAE-GAN (conditional)" -> "vae_gan_conditional": a file name part."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
