@@ -54,8 +54,8 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     (or :func:`vaelab.train_vae`) trains it. Its sub-models are reachable as
     ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``. `jit_compile`
     (``"auto"``, True or False) chooses XLA for training: ``"auto"`` turns it on with
-    TensorFlow, on CPU too, where it trains this model about 1.3x faster
-    (benchmarks/RESULTS.md), and leaves Keras's own choice on other backends.
+    TensorFlow, on CPU too, where each training step of this model ran 1.15x to 1.3x
+    faster (benchmarks/RESULTS.md), and leaves Keras's own choice on other backends.
 
     Example:
         >>> vae = build_vae(latent_dim=2, recipe="book", seed=1)
@@ -280,12 +280,13 @@ def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
     ``jit_compile="auto"`` means XLA on TensorFlow when `xla_on_cpu` (the model's builder
     measured it faster there), otherwise Keras's own choice (XLA with a GPU only).
     """
-    if not (jit_compile == "auto" or isinstance(jit_compile, (bool, np.bool_))):
+    if isinstance(jit_compile, (bool, np.bool_)):
+        jit_compile = bool(jit_compile)
+    elif not (isinstance(jit_compile, str) and jit_compile == "auto"):
         raise ValueError(f"jit_compile: expected 'auto', True or False, got {jit_compile!r}")
-    if jit_compile == "auto" and xla_on_cpu and keras.backend.backend() == "tensorflow":
+    elif xla_on_cpu and keras.backend.backend() == "tensorflow":
         jit_compile = True
-    model.compile(optimizer=optimizer,
-                  jit_compile=jit_compile if jit_compile == "auto" else bool(jit_compile))
+    model.compile(optimizer=optimizer, jit_compile=jit_compile)
     return model
 
 
