@@ -12,7 +12,8 @@ Training: for the plain VAE and the DFC VAE (latent_dim 5, RMSprop) it times (a)
 a fresh process: a first call of one epoch (tracing included, reported as compilation),
 then repeated calls of several epochs whose medians give the steady-state throughput, per
 call and, from a callback, per epoch (a gap between the two is time ``fit`` spends outside
-its epochs). Inference: encode and reconstruct 10,000 images, their Laplacian variance and
+its epochs). The rows take turns, round after round, so that a drift in the machine's speed
+hits every row alike; the medians pool all rounds. Inference: encode and reconstruct 10,000 images, their Laplacian variance and
 the blur comparison, from Python, from R and the straightforward way.
 
 The table comes first; the ratios vaelab / reference come last. See benchmarks/README.md.
@@ -47,8 +48,9 @@ SEED = 1
 # fit() sometimes idles after its last epoch (a tf.data autotune tick); flag gaps above this.
 OVERHEAD_NOTE_S = 0.5
 
-FULL = dict(images=6400, infer_images=10000, repeats=3, epochs=2, batch_sizes="default,128")
-QUICK = dict(images=256, infer_images=1000, repeats=2, epochs=1, batch_sizes="default")
+FULL = dict(images=6400, infer_images=10000, rounds=3, repeats=1, epochs=2,
+            batch_sizes="default,128")
+QUICK = dict(images=256, infer_images=1000, rounds=1, repeats=2, epochs=1, batch_sizes="default")
 
 
 # ---- the straightforward reference ---------------------------------------------------
@@ -290,7 +292,11 @@ def parse_args(argv=None):
     p.add_argument("--images", type=int, help=f"training images per epoch ({FULL['images']})")
     p.add_argument("--infer-images", type=int,
                    help=f"test images for the inference timings ({FULL['infer_images']})")
-    p.add_argument("--repeats", type=int, help=f"timed calls per measurement ({FULL['repeats']})")
+    p.add_argument("--rounds", type=int, help="times every training row runs, in turns, each "
+                   f"in a fresh process ({FULL['rounds']})")
+    p.add_argument("--repeats", type=int,
+                   help=f"timed calls per process (training) or task (inference) "
+                   f"({FULL['repeats']})")
     p.add_argument("--epochs", type=int, help=f"epochs per timed training call ({FULL['epochs']})")
     p.add_argument("--batch-sizes", help="comma-separated; 'default' is each implementation's "
                    f"own default ({FULL['batch_sizes']})")
@@ -307,7 +313,7 @@ def parse_args(argv=None):
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    for key in ("images", "infer_images", "repeats", "epochs"):
+    for key in ("images", "infer_images", "rounds", "repeats", "epochs"):
         if getattr(args, key) < 1:
             p.error(f"--{key.replace('_', '-')}: expected a whole number >= 1")
     args.models = _split(args.models, MODELS, "--models", p)
@@ -490,26 +496,36 @@ class Runner:
 
 def run_training(runner: Runner, args) -> list:
     impls = [i for i in IMPLS if i != "r" or runner.r_lib]
-    print(f"\nTraining: {args.images} images per epoch, a first call of 1 epoch, then "
-          f"{args.repeats} timed calls of {args.epochs} epoch(s); medians. One fresh process "
-          "per row." + (f" Worker environment: {args.env}." if args.env else ""), flush=True)
+    print(f"\nTraining: {args.images} images per epoch. Each row: {args.rounds} fresh "
+          f"process(es), the rows taking turns; each process makes a first call of 1 epoch, "
+          f"then {args.repeats} timed call(s) of {args.epochs} epoch(s); medians over all "
+          "rounds." + (f" Worker environment: {args.env}." if args.env else ""), flush=True)
+    keys = [(model, batch, impl) for model in args.models for batch in args.batch_sizes
+            for impl in impls]
+    results = {key: [] for key in keys}
+    for round_no in range(1, args.rounds + 1):
+        started = time.time()
+        for model, batch, impl in keys:
+            label = f"train {model} batch {batch or 'default'} {impl} (round {round_no})"
+            res = runner.run(label, {"task": "train", "impl": impl, "model": model,
+                                     "batch_size": batch, "images": args.images,
+                                     "epochs": args.epochs, "repeats": args.repeats})
+            if res is not None:
+                results[model, batch, impl].append(res)
+        if args.rounds > 1:
+            print(f"  round {round_no} of {args.rounds} done in {time.time() - started:.0f} s",
+                  flush=True)
     header = (f"{'model':<10} {'batch':>7} {'implementation':<22} {'first s':>8} "
               f"{'compile s':>9} {'epoch s':>8} {'img/s epoch':>11} {'img/s call':>10} "
               f"{'CPU ms/img':>10} {'gap s':>6}")
     print(header + "\n" + "-" * len(header), flush=True)
     rows = []
-    for model in args.models:
-        for batch in args.batch_sizes:
-            for impl in impls:
-                label = f"train {model} batch {batch or 'default'} {impl}"
-                res = runner.run(label, {"task": "train", "impl": impl, "model": model,
-                                         "batch_size": batch, "images": args.images,
-                                         "epochs": args.epochs, "repeats": args.repeats})
-                row = {"model": model, "batch": batch, "impl": impl, "raw": res}
-                if res is not None:
-                    row.update(summarise_training(res, args))
-                    print(format_training_row(row), flush=True)
-                rows.append(row)
+    for (model, batch, impl), runs in results.items():
+        row = {"model": model, "batch": batch, "impl": impl, "raw": runs}
+        if runs:
+            row.update(summarise_training(pool_rounds(runs), args))
+            print(format_training_row(row), flush=True)
+        rows.append(row)
     notes = [r for r in rows if r.get("gap") is not None and r["gap"] > OVERHEAD_NOTE_S]
     for r in notes:
         print(f"  note: {IMPL_TITLES[r['impl']]} {r['model']} spent {r['gap']:.1f} s per call "
@@ -517,6 +533,14 @@ def run_training(runner: Runner, args) -> list:
     print("first s: the first call (1 epoch, tracing included); compile s: first s minus a "
           "steady epoch; gap s: call time minus the time inside its epochs (R: not measured).")
     return rows
+
+
+def pool_rounds(runs: list) -> dict:
+    """One worker result from several rounds: every timed call, the median first call."""
+    return {"batch_size_used": runs[0]["batch_size_used"],
+            "first_call": statistics.median(r["first_call"] for r in runs),
+            "calls": [c for r in runs for c in r["calls"]],
+            "gpus": sorted({g for r in runs for g in r.get("gpus") or []})}
 
 
 def summarise_training(res: dict, args) -> dict:
@@ -579,19 +603,26 @@ def run_inference(runner: Runner, args) -> dict:
 
 def print_ratios(training: list, inference: dict, args, r_skip):
     """The summary the issue asks for, printed last: throughput ratios (> 1: faster)."""
-    print("\nRatios (steady-state throughput per call; > 1 means faster than the reference)")
+    print("\nRatios (steady-state throughput per call, what a user waits for; > 1 means faster "
+          "than the reference)")
     by_key = {(r["model"], r["batch"], r["impl"]): r for r in training}
-    for model in args.models:
-        for batch in args.batch_sizes:
-            ref = by_key.get((model, batch, "reference"), {}).get("ips_call")
-            py = by_key.get((model, batch, "python"), {}).get("ips_call")
-            r = by_key.get((model, batch, "r"), {}).get("ips_call")
-            what = ("defaults (each side's own batch size)" if batch is None
-                    else f"batch {batch}")
-            parts = [f"vaelab Python / reference {_ratio(py, ref)}",
-                     f"vaelab R / reference {_ratio(r, ref, r_skip)}",
-                     f"R / Python {_ratio(r, py, r_skip)}"]
-            print(f"  {MODEL_TITLES[model]:<10} {what:<38} " + "   ".join(parts))
+
+    def ips(model, batch, impl, per):
+        return by_key.get((model, batch, impl), {}).get(per)
+
+    settings = [(model, batch, f"{MODEL_TITLES[model]:<10} " + (
+        "defaults (each side's own batch size)" if batch is None else f"batch {batch}"))
+        for model in args.models for batch in args.batch_sizes]
+    for model, batch, what in settings:
+        ref, py, r = (ips(model, batch, impl, "ips_call") for impl in IMPLS)
+        parts = [f"vaelab Python / reference {_ratio(py, ref)}",
+                 f"vaelab R / reference {_ratio(r, ref, r_skip)}",
+                 f"R / Python {_ratio(r, py, r_skip)}"]
+        print(f"  {what:<49} " + "   ".join(parts))
+    print("  per epoch (the training steps alone; R's epochs are not timed):")
+    for model, batch, what in settings:
+        ref, py = (ips(model, batch, impl, "ips_epoch") for impl in ("reference", "python"))
+        print(f"    {what:<47} vaelab Python / reference {_ratio(py, ref)}")
     if inference:
         py, r = inference.get("python", {}), inference.get("r", {})
         ref = inference.get("reference", {})
