@@ -295,8 +295,8 @@ def parse_args(argv=None):
     p.add_argument("--rounds", type=int, help="times every training row runs, in turns, each "
                    f"in a fresh process ({FULL['rounds']})")
     p.add_argument("--repeats", type=int,
-                   help=f"timed calls per process (training) or task (inference) "
-                   f"({FULL['repeats']})")
+                   help="timed training calls per process; inference times each task "
+                   f"rounds x repeats times ({FULL['repeats']})")
     p.add_argument("--epochs", type=int, help=f"epochs per timed training call ({FULL['epochs']})")
     p.add_argument("--batch-sizes", help="comma-separated; 'default' is each implementation's "
                    f"own default ({FULL['batch_sizes']})")
@@ -574,14 +574,16 @@ def format_training_row(r: dict) -> str:
 
 def run_inference(runner: Runner, args) -> dict:
     impls = [i for i in IMPLS if i != "r" or runner.r_lib]
+    # As many timings per task as a training row gets timed calls.
+    repeats = args.rounds * args.repeats
     print(f"\nInference on {args.infer_images} test images (untrained seeded models: speed "
-          f"does not depend on the weights); one warm-up call, then median of {args.repeats}, "
+          f"does not depend on the weights); one warm-up call, then median of {repeats}, "
           "seconds.", flush=True)
     results = {}
     for impl in impls:
         res = runner.run(f"inference {impl}", {"task": "infer", "impl": impl,
                                                 "images": args.infer_images,
-                                                "repeats": args.repeats})
+                                                "repeats": repeats})
         if res is not None:
             results[impl] = res
     header = f"{'task':<20}" + "".join(f"{IMPL_TITLES[i]:>24}" for i in impls)
