@@ -2,7 +2,7 @@
 """Speed of vaelab's training and inference paths, from Python and from R, against a
 straightforward Keras 3 reference written here.
 
-    python benchmarks/train_speed.py            # the full benchmark (about 30 min on 2 cores)
+    python benchmarks/train_speed.py            # the full benchmark (about 45 min on 2 cores)
     python benchmarks/train_speed.py --quick    # a short run that checks every path works
 
 Training: for the plain VAE and the DFC VAE (latent_dim 5, RMSprop) it times (a)
