@@ -13,8 +13,9 @@ a fresh process: a first call of one epoch (tracing included, reported as compil
 then repeated calls of several epochs whose medians give the steady-state throughput, per
 call and, from a callback, per epoch (a gap between the two is time ``fit`` spends outside
 its epochs). The rows take turns, round after round, so that a drift in the machine's speed
-hits every row alike; the medians pool all rounds. Inference: encode and reconstruct 10,000 images, their Laplacian variance and
-the blur comparison, from Python, from R and the straightforward way.
+hits every row alike; the medians pool all rounds. Inference: encode and reconstruct 10,000
+images, their Laplacian variance and the blur comparison, from Python, from R and the
+straightforward way.
 
 The table comes first; the ratios vaelab / reference come last. See benchmarks/README.md.
 """
@@ -616,7 +617,7 @@ def print_ratios(training: list, inference: dict, args, r_skip):
         "defaults (each side's own batch size)" if batch is None else f"batch {batch}"))
         for model in args.models for batch in args.batch_sizes]
     for model, batch, what in settings:
-        ref, py, r = (ips(model, batch, impl, "ips_call") for impl in IMPLS)
+        ref, py, r = (ips(model, batch, impl, "ips_call") for impl in ("reference", "python", "r"))
         parts = [f"vaelab Python / reference {_ratio(py, ref)}",
                  f"vaelab R / reference {_ratio(r, ref, r_skip)}",
                  f"R / Python {_ratio(r, py, r_skip)}"]
