@@ -43,7 +43,8 @@ build_decoder <- function(latent_dim = 5, name = "decoder") {
 #' @param jit_compile Whether training uses XLA: `TRUE`, `FALSE` or `"auto"`.
 #'   With TensorFlow, `"auto"` turns XLA on for the plain and the conditional
 #'   VAE, which it trains faster on CPU too, and leaves the DFC VAE to Keras:
-#'   XLA with a GPU only, since on CPU it trains the DFC VAE slower.
+#'   XLA for the whole model with a GPU; without one, XLA for its encoder and
+#'   decoder only, since on CPU it slows the DFC VAE's feature extractor down.
 #' @return A compiled Keras model.
 #' @export
 #' @examplesIf vaelab_available()

@@ -1,4 +1,5 @@
-"""Keras layers of vaelab: the sampler and the variational layers that add the VAE loss."""
+"""Keras layers of vaelab: the sampler, the variational layers that add the VAE loss, and a
+Conv2D that is faster on CPU for single-channel images."""
 
 from __future__ import annotations
 
@@ -100,3 +101,54 @@ class PerceptualVariationalLayer(VariationalLayer):
 
     def get_config(self):
         return {**super().get_config(), "layer_weights": self.layer_weights}
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class Conv2D(layers.Conv2D):
+    """Keras's Conv2D, computed as a matmul and shifted slices when a side has one channel.
+
+    TensorFlow's convolution kernels, and above all their gradients, are slow on CPU when
+    the input or the output has a single channel: in the DFC VAE's training step the
+    decoder's last layer (32 channels to 1) took more time than any other layer
+    (benchmarks/RESULTS.md). With one channel on either side, on TensorFlow, this layer
+    multiplies the channels with one matmul and adds the kernel's taps as shifted slices:
+    the same values, from the same weights. Otherwise (and with strides, dilation or
+    groups) it is Keras's Conv2D. It keeps Keras's class name so that weight files, which
+    name layers after their class, stay interchangeable with plain Keras models.
+
+    Example:
+        >>> conv = Conv2D(32, 3, padding="same")
+        >>> tuple(conv(keras.ops.zeros((2, 28, 28, 1))).shape)
+        (2, 28, 28, 32)
+    """
+
+    def convolution_op(self, inputs, kernel):
+        kh, kw, c_in, c_out = kernel.shape
+        if not self._as_shifted_slices(inputs, c_in, c_out):
+            return super().convolution_op(inputs, kernel)
+        taps = [(i, j) for i in range(kh) for j in range(kw)]
+        if c_in == 1:
+            x = self._pad(inputs, kh, kw)
+            h, w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+            patches = ops.concatenate([x[:, i:i + h, j:j + w, :] for i, j in taps], axis=-1)
+            return ops.matmul(patches, ops.reshape(kernel, (kh * kw, c_out)))
+        # Each pixel's contribution to every tap at once, then each tap moved into place.
+        per_tap = ops.matmul(inputs, ops.transpose(ops.reshape(kernel, (kh * kw, c_in))))
+        per_tap = self._pad(per_tap, kh, kw)
+        h, w = per_tap.shape[1] - kh + 1, per_tap.shape[2] - kw + 1
+        out = per_tap[:, :h, :w, :1]
+        for k, (i, j) in enumerate(taps[1:], start=1):
+            out = out + per_tap[:, i:i + h, j:j + w, k:k + 1]
+        return out
+
+    def _as_shifted_slices(self, inputs, c_in, c_out):
+        return (keras.backend.backend() == "tensorflow" and 1 in (c_in, c_out)
+                and self.data_format == "channels_last" and self.groups == 1
+                and tuple(self.strides) == (1, 1) and tuple(self.dilation_rate) == (1, 1)
+                and None not in tuple(inputs.shape[1:3]))
+
+    def _pad(self, x, kh, kw):
+        """Zero padding as ``padding="same"`` places it (the odd pixel after), else none."""
+        if self.padding != "same":
+            return x
+        return ops.pad(x, [[0, 0], [(kh - 1) // 2, kh // 2], [(kw - 1) // 2, kw // 2], [0, 0]])

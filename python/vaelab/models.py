@@ -14,20 +14,22 @@ from keras import layers
 
 from .checks import as_images, as_labels, positive_int
 from .files import atomic_path
-from .layers import PerceptualVariationalLayer, Sampling, VariationalLayer
+from .layers import Conv2D, PerceptualVariationalLayer, Sampling, VariationalLayer
 from .losses import check_recipe
 
 DEFAULT_PERCEPTUAL_LAYERS = ("conv1", "conv2")
+# The DFC VAE's sub-models that train faster under XLA on CPU (the feature extractor does not).
+DFC_XLA_PARTS = ("encoder", "decoder")
 
 
 def build_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
     """Image (28, 28, 1) -> ``[z_mean, z_log_var]``, each (latent_dim,)."""
     latent_dim = positive_int(latent_dim, "latent_dim")
     x = keras.Input(shape=(28, 28, 1), name="image")
-    h = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
-    h = layers.Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
-    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
-    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = Conv2D(32, 3, padding="same", activation="relu")(x)
+    h = Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
+    h = Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = Conv2D(64, 3, padding="same", activation="relu")(h)
     h = layers.Flatten()(h)
     h = layers.Dense(32, activation="relu")(h)
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
@@ -42,7 +44,7 @@ def build_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
     h = layers.Dense(14 * 14 * 64, activation="relu")(z)
     h = layers.Reshape((14, 14, 64))(h)
     h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu", strides=2)(h)
-    x_decoded = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+    x_decoded = Conv2D(1, 3, padding="same", activation="sigmoid")(h)
     return keras.Model(z, x_decoded, name=name)
 
 
@@ -78,11 +80,11 @@ def build_perceptual_model(seed: int | None = None, name: str = "classifier") ->
     """
     _seed(seed)
     x = keras.Input(shape=(28, 28, 1), name="image")
-    h = layers.Conv2D(32, 3, activation="relu", name="conv1")(x)
+    h = Conv2D(32, 3, activation="relu", name="conv1")(x)
     h = layers.MaxPooling2D()(h)
-    h = layers.Conv2D(64, 3, activation="relu", name="conv2")(h)
+    h = Conv2D(64, 3, activation="relu", name="conv2")(h)
     h = layers.MaxPooling2D()(h)
-    h = layers.Conv2D(64, 3, activation="relu", name="conv3")(h)
+    h = Conv2D(64, 3, activation="relu", name="conv3")(h)
     h = layers.Flatten()(h)
     h = layers.Dense(64, activation="relu")(h)
     probs = layers.Dense(10, activation="softmax", name="probabilities")(h)
@@ -139,8 +141,9 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
     activations are compared, by default its first two convolutions; `layer_weights`
     weights each (default 1.0). A frozen copy of `perceptual_model` becomes part of the
     model, so the classifier you pass stays untouched. `jit_compile` is passed to
-    ``compile``: ``"auto"`` is Keras's choice (XLA with a GPU, not on CPU, where it trains
-    this model slower than TensorFlow's own kernels).
+    ``compile``: ``"auto"`` is Keras's choice for the whole model (XLA with a GPU). On
+    TensorFlow without a GPU only the encoder and the decoder run under XLA: XLA slows the
+    feature extractor down on CPU, and this split trained fastest (benchmarks/RESULTS.md).
 
     Example:
         >>> dfc = build_dfc_vae(build_perceptual_model(), latent_dim=5, seed=1)
@@ -206,6 +209,9 @@ def save_model(model: keras.Model, path) -> Path:
 def load_model(path) -> keras.Model:
     """Load a model saved with :func:`save_model` (all vaelab layers are registered).
 
+    A DFC VAE compiled without XLA gets its encoder and decoder under XLA again, as
+    :func:`build_dfc_vae` does on TensorFlow without a GPU.
+
     Example:
         >>> vae = load_model("vae.keras")  # doctest: +SKIP
     """
@@ -213,9 +219,15 @@ def load_model(path) -> keras.Model:
     if not path.exists():
         raise FileNotFoundError(f"no model file at {str(path)!r}")
     try:
-        return keras.models.load_model(path)
+        model = keras.models.load_model(path)
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{path}: not a readable .keras model ({err})") from err
+    # A .keras file keeps the compile settings but not the DFC VAE's XLA for its parts.
+    names = {layer.name for layer in model.layers}
+    if ("perceptual_features" in names and keras.backend.backend() == "tensorflow"
+            and not getattr(model, "jit_compile", False)):
+        _compile_parts(model, DFC_XLA_PARTS)
+    return model
 
 
 def save_weights(model: keras.Model, path) -> Path:
@@ -274,20 +286,38 @@ def submodel(model: keras.Model, name: str) -> keras.Model:
 
 
 def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
-                xla_on_cpu: bool = False) -> keras.Model:
+                xla_on_cpu: bool = False, xla_parts=()) -> keras.Model:
     """Compile a VAE for ``fit(x, None)``: `optimizer`, no loss, XLA as `jit_compile` says.
 
     ``jit_compile="auto"`` means XLA on TensorFlow when `xla_on_cpu` (the model's builder
-    measured it faster there), otherwise Keras's own choice (XLA with a GPU only).
+    measured it faster there), otherwise Keras's own choice (XLA with a GPU only). When
+    that leaves the model without XLA on TensorFlow, the sub-models named in `xla_parts`
+    still run under XLA, forward and backward; ``jit_compile=False`` turns XLA off for all.
     """
+    auto = isinstance(jit_compile, str) and jit_compile == "auto"
     if isinstance(jit_compile, (bool, np.bool_)):
         jit_compile = bool(jit_compile)
-    elif not (isinstance(jit_compile, str) and jit_compile == "auto"):
+    elif not auto:
         raise ValueError(f"jit_compile: expected 'auto', True or False, got {jit_compile!r}")
     elif xla_on_cpu and keras.backend.backend() == "tensorflow":
         jit_compile = True
     model.compile(optimizer=optimizer, jit_compile=jit_compile)
+    in_parts = auto and keras.backend.backend() == "tensorflow" and not model.jit_compile
+    _compile_parts(model, xla_parts if in_parts else ())
     return model
+
+
+def _compile_parts(model, names):
+    """XLA for the sub-models `names` alone; any other sub-model goes back to plain calls."""
+    for layer in model.layers:
+        if "call" in vars(layer):
+            del layer.call
+    if names:
+        import tensorflow as tf  # only reached on the TensorFlow backend
+
+        for name in names:
+            part = model.get_layer(name)
+            part.call = tf.function(part.call, jit_compile=True, autograph=False)
 
 
 def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile):
@@ -307,8 +337,10 @@ def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_com
         out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
             [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
     model = keras.Model(x, out, name=name)
-    # Measured on CPU: XLA speeds up the plain VAE but slows down the DFC VAE.
-    return compile_vae(model, optimizer, jit_compile, xla_on_cpu=perceptual is None)
+    # Measured on CPU: XLA speeds up the encoder and decoder but slows down the DFC VAE's
+    # feature extractor, so the DFC VAE keeps XLA to those two.
+    return compile_vae(model, optimizer, jit_compile, xla_on_cpu=perceptual is None,
+                       xla_parts=() if perceptual is None else DFC_XLA_PARTS)
 
 
 def _as_list(outputs):

@@ -1,4 +1,5 @@
-"""vaelab.layers: the sampler and the loss the variational layers add, against NumPy."""
+"""vaelab.layers: the sampler, the loss the variational layers add, and vaelab's single-channel
+Conv2D, against NumPy and Keras."""
 
 import keras
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 from keras import ops
 
 from vaelab import PerceptualVariationalLayer, Sampling, VariationalLayer
+from vaelab.layers import Conv2D
 
 EPS = 1e-7
 
@@ -113,3 +115,45 @@ def test_variational_layer_in_a_model_trains_with_fit_x_none(inputs):
     history = model.fit(inputs[0], None, epochs=2, batch_size=4, verbose=0)
     assert {"loss", "reconstruction_loss", "kl_loss"} <= set(history.history)
     assert history.history["loss"][1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("c_in,filters,kernel,padding", [
+    (1, 32, 3, "same"), (1, 32, 3, "valid"), (32, 1, 3, "same"), (32, 1, 3, "valid"),
+    (1, 1, 4, "same"), (3, 1, 2, "same"), (1, 8, (5, 3), "same"), (4, 6, 3, "same")])
+def test_single_channel_conv_matches_conv2d(c_in, filters, kernel, padding):
+    # Same values and gradients as Conv2D, odd kernels, even kernels and no single channel alike.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 9, 10, c_in)).astype(np.float32)
+    fast = Conv2D(filters, kernel, padding=padding, activation="relu")
+    plain = keras.layers.Conv2D(filters, kernel, padding=padding, activation="relu")
+    fast.build(x.shape)
+    plain.build(x.shape)
+    plain.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in fast.weights])
+    fast.set_weights(plain.get_weights())
+    np.testing.assert_allclose(ops.convert_to_numpy(fast(x)), ops.convert_to_numpy(plain(x)),
+                               rtol=1e-5, atol=1e-5)
+    for a, b in zip(input_and_kernel_gradients(fast, x), input_and_kernel_gradients(plain, x)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def input_and_kernel_gradients(layer, x):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("gradients are checked with TensorFlow's tape")
+    import tensorflow as tf
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(tf.square(layer(x)))
+    return [g.numpy() for g in tape.gradient(loss, [x, layer.kernel])]
+
+
+def test_single_channel_conv_with_strides_is_a_plain_conv2d():
+    x = np.random.default_rng(4).normal(size=(2, 8, 8, 1)).astype(np.float32)
+    fast = Conv2D(4, 3, strides=2, padding="same")
+    plain = keras.layers.Conv2D(4, 3, strides=2, padding="same")
+    fast.build(x.shape)
+    plain.build(x.shape)
+    plain.set_weights(fast.get_weights())
+    np.testing.assert_array_equal(ops.convert_to_numpy(fast(x)), ops.convert_to_numpy(plain(x)))
+    clone = Conv2D.from_config(fast.get_config())
+    assert (clone.filters, clone.strides, clone.padding) == (4, (2, 2), "same")
