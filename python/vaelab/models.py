@@ -142,7 +142,7 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
     weights each (default 1.0). A frozen copy of `perceptual_model` becomes part of the
     model, so the classifier you pass stays untouched. `jit_compile` is passed to
     ``compile``: ``"auto"`` is Keras's choice for the whole model (XLA with a GPU). On
-    TensorFlow without a GPU only the encoder and the decoder run under XLA: XLA slows the
+    TensorFlow without a GPU only the encoder and the decoder train under XLA: XLA slows the
     feature extractor down on CPU, and this split trained fastest (benchmarks/RESULTS.md).
 
     Example:
@@ -209,7 +209,7 @@ def save_model(model: keras.Model, path) -> Path:
 def load_model(path) -> keras.Model:
     """Load a model saved with :func:`save_model` (all vaelab layers are registered).
 
-    A DFC VAE compiled without XLA gets its encoder and decoder under XLA again, as
+    A DFC VAE compiled without XLA gets XLA for training its encoder and decoder again, as
     :func:`build_dfc_vae` does on TensorFlow without a GPU.
 
     Example:
@@ -292,7 +292,7 @@ def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
     ``jit_compile="auto"`` means XLA on TensorFlow when `xla_on_cpu` (the model's builder
     measured it faster there), otherwise Keras's own choice (XLA with a GPU only). When
     that leaves the model without XLA on TensorFlow, the sub-models named in `xla_parts`
-    still run under XLA, forward and backward; ``jit_compile=False`` turns XLA off for all.
+    still train under XLA, forward and backward; ``jit_compile=False`` turns XLA off for all.
     """
     auto = isinstance(jit_compile, str) and jit_compile == "auto"
     if isinstance(jit_compile, (bool, np.bool_)):
@@ -308,16 +308,29 @@ def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
 
 
 def _compile_parts(model, names):
-    """XLA for the sub-models `names` alone; any other sub-model goes back to plain calls."""
+    """XLA in training for the sub-models `names` alone; the others go back to plain calls."""
     for layer in model.layers:
         if "call" in vars(layer):
             del layer.call
-    if names:
-        import tensorflow as tf  # only reached on the TensorFlow backend
+    for name in names:
+        part = model.get_layer(name)
+        part.call = _xla_when_training(part.call)
 
-        for name in names:
-            part = model.get_layer(name)
-            part.call = tf.function(part.call, jit_compile=True, autograph=False)
+
+def _xla_when_training(call):
+    """`call`, compiled with XLA in training steps only.
+
+    Inference keeps TensorFlow's kernels: its batch shapes vary (grids, the last batch of
+    a dataset), and each new shape would be compiled again.
+    """
+    import tensorflow as tf  # only reached on the TensorFlow backend
+
+    compiled = tf.function(call, jit_compile=True, autograph=False)
+
+    def call_in_training_with_xla(inputs, training=None, mask=None):
+        return (compiled if training else call)(inputs, training=training, mask=mask)
+
+    return call_in_training_with_xla
 
 
 def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile):
