@@ -223,9 +223,7 @@ def load_model(path) -> keras.Model:
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{path}: not a readable .keras model ({err})") from err
     # A .keras file keeps the compile settings but not the DFC VAE's XLA for its parts.
-    names = {layer.name for layer in model.layers}
-    if ("perceptual_features" in names and keras.backend.backend() == "tensorflow"
-            and not getattr(model, "jit_compile", False)):
+    if "perceptual_features" in {layer.name for layer in model.layers}:
         _compile_parts(model, DFC_XLA_PARTS)
     return model
 
@@ -302,16 +300,21 @@ def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
     elif xla_on_cpu and keras.backend.backend() == "tensorflow":
         jit_compile = True
     model.compile(optimizer=optimizer, jit_compile=jit_compile)
-    in_parts = auto and keras.backend.backend() == "tensorflow" and not model.jit_compile
-    _compile_parts(model, xla_parts if in_parts else ())
+    _compile_parts(model, xla_parts if auto else ())
     return model
 
 
 def _compile_parts(model, names):
-    """XLA in training for the sub-models `names` alone; the others go back to plain calls."""
+    """XLA in training for the sub-models `names` alone, where the model has none of its own.
+
+    That is, on TensorFlow without XLA for the whole model; the other sub-models go back
+    to plain calls.
+    """
     for layer in model.layers:
         if "call" in vars(layer):
             del layer.call
+    if keras.backend.backend() != "tensorflow" or model.jit_compile:
+        return
     for name in names:
         part = model.get_layer(name)
         part.call = _xla_when_training(part.call)
