@@ -1,9 +1,14 @@
-"""Helpers shared by the test files: synthetic IDX/npz files and images (never real MNIST)."""
+"""Helpers shared by the test files: synthetic IDX/npz files and images (never real MNIST),
+and a fresh interpreter on Keras's JAX backend."""
 
 import gzip
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 
@@ -60,3 +65,15 @@ def synthetic_mnist_npz(folder, n_train: int = 120, n_test: int = 120, label=Non
 def assert_no_temp_files(folder, expected):
     """`folder` holds exactly the files `expected` (no leftover temporary files)."""
     assert sorted(p.name for p in Path(folder).iterdir()) == sorted(expected)
+
+
+def run_on_jax(script: str, *args: str):
+    """Run `script` in a fresh interpreter with Keras on JAX; fail with its stderr."""
+    pytest.importorskip("jax")
+    python_dir = str(Path(__file__).resolve().parents[2] / "python")
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": os.pathsep.join([python_dir] + sys.path)}
+    run = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().endswith("ok"), run.stdout[-3000:]

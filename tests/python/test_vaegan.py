@@ -1,10 +1,5 @@
 """vaelab.vaegan: the three networks, their losses, the alternating schedule, evaluation."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import h5py
 import keras
 import numpy as np
@@ -14,9 +9,7 @@ import pytest
 import vaelab
 from vaelab import TrainingDivergedError
 from vaelab.pretrained import export_pretrained
-from helpers import synthetic_images
-
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import run_on_jax, synthetic_images
 
 
 @pytest.fixture(scope="module")
@@ -233,12 +226,7 @@ print("ok")
 
 
 def test_training_runs_on_the_jax_backend():
-    pytest.importorskip("jax")
-    path = os.pathsep.join(filter(None, [str(ROOT / "python"), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": path}
-    run = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                         text=True, timeout=600)
-    assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stderr[-3000:]
+    run_on_jax(JAX_SCRIPT)
 
 
 @pytest.mark.parametrize("name", ["cvae", "cvaegan"])
