@@ -105,7 +105,9 @@ vaelab_available <- function(strict = nzchar(Sys.getenv("VAELAB_PYTHON"))) {
 #' For bug reports and the reproducibility section of an assignment.
 #'
 #' @return A named list: `python` (path), `source` (how it was found),
-#'   `vaelab`, `numpy`, `keras`, `tensorflow` and `reticulate` versions.
+#'   `vaelab`, `numpy` and `keras` versions, `backend` (Keras's backend:
+#'   `"tensorflow"`, or `"jax"` when `KERAS_BACKEND` chose it), and the
+#'   `tensorflow` and `reticulate` versions.
 #' @export
 #' @examplesIf vaelab_available()
 #' str(vaelab_config())
@@ -118,6 +120,7 @@ vaelab_config <- function() {
     vaelab = module$`__version__`,
     numpy = version("numpy"),
     keras = version("keras"),
+    backend = reticulate::import("keras")$backend$backend(),
     tensorflow = version("tensorflow"),
     reticulate = as.character(utils::packageVersion("reticulate"))
   )
@@ -137,7 +140,9 @@ vaelab_config <- function() {
 #' @param envname Name or path of the virtualenv.
 #' @param python The Python (>= 3.10) that creates the virtualenv; `NULL` lets
 #'   reticulate choose.
-#' @param extras Optional extras of the Python package, e.g. `"r"` for rpy2.
+#' @param extras Optional extras of the Python package: `"r"` for rpy2, `"gpu"`
+#'   for JAX with CUDA 12 (then set `KERAS_BACKEND=jax` before vaelab starts
+#'   Python, e.g. in `~/.Renviron`).
 #' @return The path of the virtualenv's Python, invisibly.
 #' @export
 #' @examples

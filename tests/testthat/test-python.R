@@ -77,8 +77,13 @@ test_that("a Python without the vaelab module gives the same error with Python's
 test_that("vaelab_config() names the Python in use and its versions", {
   skip_if_no_vaelab()
   config <- vaelab_config()
-  expect_named(config, c("python", "source", "vaelab", "numpy", "keras", "tensorflow",
-                         "reticulate"))
+  expect_named(config, c("python", "source", "vaelab", "numpy", "keras", "backend",
+                         "tensorflow", "reticulate"))
+  if (nzchar(Sys.getenv("KERAS_BACKEND"))) {
+    expect_identical(config$backend, Sys.getenv("KERAS_BACKEND"))
+  } else {
+    expect_true(config$backend %in% c("tensorflow", "jax", "torch"))
+  }
   expect_identical(config$vaelab, as.character(packageVersion("vaelab")))
   if (packageVersion("reticulate") < "1.36") {
     expect_true(numeric_version(config$numpy) < "2")
@@ -86,4 +91,23 @@ test_that("vaelab_config() names the Python in use and its versions", {
   if (nzchar(Sys.getenv("VAELAB_PYTHON"))) {
     expect_identical(normalizePath(config$python), normalizePath(Sys.getenv("VAELAB_PYTHON")))
   }
+})
+
+test_that("KERAS_BACKEND=jax (the GPU path) gives R the same reconstructions", {
+  skip_if_no_pretrained("dfc_vae")
+  if (!reticulate::py_module_available("jax")) {
+    skip("JAX is not installed in vaelab's Python")
+  }
+  images <- tempfile(fileext = ".rds")
+  on.exit(unlink(c(images, paste0(images, ".jax"))))
+  x <- random_images(8)
+  saveRDS(x, images)
+  out <- run_r(c(sprintf("x <- readRDS(%s)", deparse(images)),
+                 "cat(vaelab_config()$backend, '\\n')",
+                 sprintf("saveRDS(reconstruct(load_pretrained('dfc_vae'), x), %s)",
+                         deparse(paste0(images, ".jax")))),
+               env = "KERAS_BACKEND=jax")
+  expect_true("jax " %in% out, info = paste(out, collapse = "\n"))
+  expect_equal(readRDS(paste0(images, ".jax")), reconstruct(load_pretrained("dfc_vae"), x),
+               tolerance = 1e-5)
 })
