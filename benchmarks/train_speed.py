@@ -399,7 +399,8 @@ def machine_report() -> str:
     except (ValueError, OSError, AttributeError):
         mem = float("nan")
     versions = [f"Python {platform.python_version()}"]
-    for pkg in ("vaelab", "tensorflow", "keras", "numpy", "opencv-python-headless", "scipy"):
+    for pkg in ("vaelab", "tensorflow", "keras", "jax", "jaxlib", "numpy", "opencv-python-headless",
+                "scipy"):
         try:
             versions.append(f"{pkg} {metadata.version(pkg)}")
         except metadata.PackageNotFoundError:

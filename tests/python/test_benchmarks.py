@@ -1,0 +1,72 @@
+"""benchmarks/dfc_epochs.py: the script that times issue 5's GPU target runs and judges it."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import synthetic_mnist_npz
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "dfc_epochs.py"
+
+
+@pytest.fixture(scope="module")
+def dfc_epochs():
+    spec = importlib.util.spec_from_file_location("dfc_epochs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timings(seconds, images=60000):
+    return {"backend": "jax", "devices": ["cuda:0 NVIDIA H200"], "images": images,
+            "batch_size": 32, "call_s": sum(seconds) + 0.5, "epoch_s": seconds,
+            "loss": [30.0] * len(seconds)}
+
+
+def test_totals_separate_compilation_from_the_steady_epochs(dfc_epochs):
+    totals = dfc_epochs.summarise(timings([5.0, 1.0, 2.0, 1.5]))
+    assert totals["epochs_sum_s"] == 9.5 and totals["call_s"] == 10.0
+    assert totals["steady_s"] == 6.0 and totals["compile_s"] == 3.5
+    assert totals["img_per_s"] == 40000
+
+
+@pytest.mark.parametrize("epoch, verdict", [(1.9, "met"), (2.1, "NOT met")])
+def test_the_verdict_uses_the_sum_of_fifteen_epochs(dfc_epochs, epoch, verdict):
+    res = timings([epoch] * 15)
+    text = dfc_epochs.report(res, dfc_epochs.summarise(res))
+    assert text.splitlines()[-1].endswith(f"s, {verdict}")
+    res = timings([epoch] * 15, images=2048)
+    assert "target" not in dfc_epochs.report(res, dfc_epochs.summarise(res))
+
+
+def test_a_short_run_writes_every_epoch(tmp_path):
+    data = synthetic_mnist_npz(tmp_path / "mnist", n_train=64).parent
+    out = tmp_path / "dfc.json"
+    path = os.pathsep.join([str(ROOT / "python")] + sys.path)
+    run = subprocess.run([sys.executable, str(SCRIPT), "--epochs", "2", "--images", "64",
+                          "--data", str(data), "--json", str(out)],
+                         env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res["images"] == 64 and len(res["epoch_s"]) == len(res["loss"]) == 2
+    assert res["totals"]["epochs_sum_s"] == pytest.approx(sum(res["epoch_s"]))
+    assert "| train_vae call |" in run.stdout
+
+
+def test_bad_arguments_are_refused(capsys, dfc_epochs):
+    with pytest.raises(SystemExit):
+        dfc_epochs.parse_args(["--epochs", "0"])
+    assert "--epochs: expected a positive integer, got 0" in capsys.readouterr().err
+
+
+def test_more_images_than_mnist_has_is_refused(dfc_epochs, tmp_path):
+    data = synthetic_mnist_npz(tmp_path, n_train=64).parent
+    with pytest.raises(SystemExit, match="--images 65: MNIST's training set has only 64"):
+        dfc_epochs.time_training(dfc_epochs.parse_args(["--images", "65", "--data", str(data)]))
