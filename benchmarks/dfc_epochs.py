@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_speed import machine_report, write_json  # noqa: E402
+from train_speed import epoch_timer, machine_report, write_json  # noqa: E402
 
 TARGET = dict(epochs=15, images=60000, seconds=30.0)
 QUICK = dict(epochs=2, images=2048)
@@ -89,25 +89,12 @@ def time_training(args) -> dict:
                      inspect.signature(vaelab.train_vae).parameters["batch_size"].default)
     model = vaelab.build_dfc_vae(vaelab.load_pretrained("classifier"), seed=1)
 
-    class EpochTimer(keras.callbacks.Callback):
-        """Wall seconds of each epoch (no batch hooks, so dispatch stays asynchronous)."""
-
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
-    timer = EpochTimer()
+    timer = epoch_timer()
     start = time.perf_counter()
     history = vaelab.train_vae(model, x, epochs=args.epochs, verbose=0, callbacks=[timer], **batch)
     call = time.perf_counter() - start
     return {"backend": keras.backend.backend(), "devices": devices(), "images": len(x),
-            "batch_size": used, "call_s": call, "epoch_s": timer.seconds,
+            "batch_size": used, "call_s": call, "epoch_s": [wall for wall, _ in timer.epochs],
             "loss": [float(v) for v in history.history["loss"]]}
 
 

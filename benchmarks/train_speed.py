@@ -143,25 +143,10 @@ def run_worker(spec: dict) -> dict:
 
 
 def train_worker(spec: dict) -> dict:
-    import keras
     import numpy as np
 
     x = np.load(spec["train_file"])[:spec["images"]]
     batch = {} if spec["batch_size"] is None else {"batch_size": spec["batch_size"]}
-
-    class EpochTimer(keras.callbacks.Callback):
-        """Wall and CPU seconds of each epoch (no batch hooks, so Keras may dispatch async)."""
-
-        def __init__(self):
-            super().__init__()
-            self.epochs = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = (time.perf_counter(), time.process_time())
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append([time.perf_counter() - self.start[0],
-                                time.process_time() - self.start[1]])
 
     if spec["impl"] == "reference":
         model = reference_parts(spec["model"])[2]
@@ -181,7 +166,7 @@ def train_worker(spec: dict) -> dict:
         def fit(epochs, timer):
             vaelab.train_vae(model, x, epochs=epochs, verbose=0, callbacks=[timer], **batch)
 
-    timer = EpochTimer()
+    timer = epoch_timer()
     start = time.perf_counter()
     fit(1, timer)
     result = {"batch_size_used": used, "first_call": time.perf_counter() - start, "calls": []}
@@ -192,6 +177,26 @@ def train_worker(spec: dict) -> dict:
         result["calls"].append({"wall": time.perf_counter() - wall,
                                 "cpu": time.process_time() - cpu, "epochs": timer.epochs})
     return result
+
+
+def epoch_timer():
+    """A Keras callback that appends each epoch's ``[wall, CPU]`` seconds to ``.epochs``."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        # No batch hooks, so Keras may dispatch steps asynchronously.
+        def __init__(self):
+            super().__init__()
+            self.epochs = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = (time.perf_counter(), time.process_time())
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs.append([time.perf_counter() - self.start[0],
+                                time.process_time() - self.start[1]])
+
+    return EpochTimer()
 
 
 def _vaelab_model(vaelab, kind, seed=SEED):

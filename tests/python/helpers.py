@@ -67,13 +67,19 @@ def assert_no_temp_files(folder, expected):
     assert sorted(p.name for p in Path(folder).iterdir()) == sorted(expected)
 
 
-def run_on_jax(script: str, *args: str):
-    """Run `script` in a fresh interpreter with Keras on JAX; fail with its stderr."""
-    pytest.importorskip("jax")
+def run_python(args, **env):
+    """Run ``python *args`` with this checkout's vaelab importable and `env` set; fail with
+    its stderr unless it succeeds. Returns the finished process."""
     python_dir = str(Path(__file__).resolve().parents[2] / "python")
-    env = {**os.environ, "KERAS_BACKEND": "jax",
-           "PYTHONPATH": os.pathsep.join([python_dir] + sys.path)}
-    run = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
-                         text=True, timeout=600)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([python_dir] + sys.path), **env}
+    run = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
+                         timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def run_on_jax(script: str, *args: str):
+    """Run `script` in a fresh interpreter with Keras on JAX; it must print "ok" last."""
+    pytest.importorskip("jax")
+    run = run_python(["-c", script, *args], KERAS_BACKEND="jax")
     assert run.stdout.strip().endswith("ok"), run.stdout[-3000:]

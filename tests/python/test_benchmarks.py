@@ -2,17 +2,13 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import synthetic_mnist_npz
+from helpers import run_python, synthetic_mnist_npz
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "dfc_epochs.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "dfc_epochs.py"
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +44,8 @@ def test_the_verdict_uses_the_sum_of_fifteen_epochs(dfc_epochs, epoch, verdict):
 def test_a_short_run_writes_every_epoch(tmp_path):
     data = synthetic_mnist_npz(tmp_path / "mnist", n_train=64).parent
     out = tmp_path / "dfc.json"
-    path = os.pathsep.join([str(ROOT / "python")] + sys.path)
-    run = subprocess.run([sys.executable, str(SCRIPT), "--epochs", "2", "--images", "64",
-                          "--data", str(data), "--json", str(out)],
-                         env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
-                         timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = run_python([str(SCRIPT), "--epochs", "2", "--images", "64", "--data", str(data),
+                      "--json", str(out)])
     res = json.loads(out.read_text())
     assert res["images"] == 64 and len(res["epoch_s"]) == len(res["loss"]) == 2
     assert res["totals"]["epochs_sum_s"] == pytest.approx(sum(res["epoch_s"]))

@@ -2,16 +2,13 @@
 
 import json
 import re
-import os
-import subprocess
-import sys
 
 import matplotlib.pyplot as plt
 import pytest
 
 import vaelab
 from vaelab.cli import main
-from helpers import assert_no_temp_files, synthetic_mnist_npz
+from helpers import assert_no_temp_files, run_python, synthetic_mnist_npz
 
 # Weights saved from a trained model carry optimizer slots that a fresh model skips.
 pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
@@ -48,10 +45,7 @@ def test_help(capsys, command, words):
 
 
 def test_python_dash_m_runs_the_cli():
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-m", "vaelab", "evaluate", "--help"], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = run_python(["-m", "vaelab", "evaluate", "--help"], TF_CPP_MIN_LOG_LEVEL="3")
     assert "usage: vaelab evaluate" in done.stdout, done.stdout
 
 
