@@ -18,7 +18,7 @@ from .inference import PREDICT_CHUNK, decode, encode, predict_in_chunks
 from .layers import Sampling, VariationalLayer
 from .losses import check_recipe
 from .metrics import predict_digits
-from .models import _seed, build_decoder, compile_vae, latent_dim_of, submodel
+from .models import _seed, build_decoder, compile_vae, conv_features, latent_dim_of, submodel
 from .training import fit_inputs
 
 N_CLASSES = 10
@@ -48,11 +48,7 @@ def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder") -> ker
     latent_dim = positive_int(latent_dim, "latent_dim")
     x = keras.Input(shape=(28, 28, 1), name="image")
     y = keras.Input(shape=(N_CLASSES,), name="label")
-    h = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
-    h = layers.Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
-    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
-    h = layers.Conv2D(64, 3, padding="same", activation="relu")(h)
-    h = layers.Concatenate()([layers.Flatten()(h), y])
+    h = layers.Concatenate()([conv_features(x), y])
     h = layers.Dense(32, activation="relu")(h)
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)

@@ -26,15 +26,19 @@ def build_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
     """Image (28, 28, 1) -> ``[z_mean, z_log_var]``, each (latent_dim,)."""
     latent_dim = positive_int(latent_dim, "latent_dim")
     x = keras.Input(shape=(28, 28, 1), name="image")
+    h = layers.Dense(32, activation="relu")(conv_features(x))
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    return keras.Model(x, [z_mean, z_log_var], name=name)
+
+
+def conv_features(x):
+    """The encoder's four convolutions on images `x`, flattened to (14 * 14 * 64,) each."""
     h = Conv2D(32, 3, padding="same", activation="relu")(x)
     h = Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
     h = Conv2D(64, 3, padding="same", activation="relu")(h)
     h = Conv2D(64, 3, padding="same", activation="relu")(h)
-    h = layers.Flatten()(h)
-    h = layers.Dense(32, activation="relu")(h)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
-    return keras.Model(x, [z_mean, z_log_var], name=name)
+    return layers.Flatten()(h)
 
 
 def build_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
