@@ -122,14 +122,8 @@ def test_variational_layer_in_a_model_trains_with_fit_x_none(inputs):
     (1, 1, 4, "same"), (3, 1, 2, "same"), (1, 8, (5, 3), "same"), (4, 6, 3, "same")])
 def test_single_channel_conv_matches_conv2d(c_in, filters, kernel, padding):
     # Same values and gradients as Conv2D, odd kernels, even kernels and no single channel alike.
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(2, 9, 10, c_in)).astype(np.float32)
-    fast = Conv2D(filters, kernel, padding=padding, activation="relu")
-    plain = keras.layers.Conv2D(filters, kernel, padding=padding, activation="relu")
-    fast.build(x.shape)
-    plain.build(x.shape)
-    plain.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in fast.weights])
-    fast.set_weights(plain.get_weights())
+    x = np.random.default_rng(3).normal(size=(2, 9, 10, c_in)).astype(np.float32)
+    fast, plain = same_weight_convs(x, filters, kernel, padding=padding, activation="relu")
     # The rewrite, not Keras's op, is what is compared whenever a side has one channel.
     rewritten = keras.backend.backend() == "tensorflow" and 1 in (c_in, filters)
     assert fast._as_shifted_slices(x, c_in, filters) is rewritten
@@ -137,6 +131,17 @@ def test_single_channel_conv_matches_conv2d(c_in, filters, kernel, padding):
                                rtol=1e-5, atol=1e-5)
     for a, b in zip(input_and_kernel_gradients(fast, x), input_and_kernel_gradients(plain, x)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def same_weight_convs(x, *args, **kwargs):
+    """vaelab's Conv2D and Keras's, built for `x`, with the same random weights."""
+    fast, plain = Conv2D(*args, **kwargs), keras.layers.Conv2D(*args, **kwargs)
+    fast.build(x.shape)
+    plain.build(x.shape)
+    rng = np.random.default_rng(5)
+    plain.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in plain.weights])
+    fast.set_weights(plain.get_weights())
+    return fast, plain
 
 
 def input_and_kernel_gradients(layer, x):
@@ -152,11 +157,7 @@ def input_and_kernel_gradients(layer, x):
 
 def test_single_channel_conv_with_strides_is_a_plain_conv2d():
     x = np.random.default_rng(4).normal(size=(2, 8, 8, 1)).astype(np.float32)
-    fast = Conv2D(4, 3, strides=2, padding="same")
-    plain = keras.layers.Conv2D(4, 3, strides=2, padding="same")
-    fast.build(x.shape)
-    plain.build(x.shape)
-    plain.set_weights(fast.get_weights())
+    fast, plain = same_weight_convs(x, 4, 3, strides=2, padding="same")
     np.testing.assert_array_equal(ops.convert_to_numpy(fast(x)), ops.convert_to_numpy(plain(x)))
     clone = Conv2D.from_config(fast.get_config())
     assert (clone.filters, clone.strides, clone.padding) == (4, (2, 2), "same")

@@ -99,15 +99,15 @@ test_that("KERAS_BACKEND=jax (the GPU path) gives R the same reconstructions", {
     skip("JAX is not installed in vaelab's Python")
   }
   images <- tempfile(fileext = ".rds")
-  on.exit(unlink(c(images, paste0(images, ".jax"))))
+  on_jax <- tempfile(fileext = ".rds")
+  on.exit(unlink(c(images, on_jax)))
   x <- random_images(8)
   saveRDS(x, images)
   out <- run_r(c(sprintf("x <- readRDS(%s)", deparse(images)),
                  "cat(vaelab_config()$backend, '\\n')",
                  sprintf("saveRDS(reconstruct(load_pretrained('dfc_vae'), x), %s)",
-                         deparse(paste0(images, ".jax")))),
+                         deparse(on_jax))),
                env = "KERAS_BACKEND=jax")
   expect_true("jax " %in% out, info = paste(out, collapse = "\n"))
-  expect_equal(readRDS(paste0(images, ".jax")), reconstruct(load_pretrained("dfc_vae"), x),
-               tolerance = 1e-5)
+  expect_equal(readRDS(on_jax), reconstruct(load_pretrained("dfc_vae"), x), tolerance = 1e-5)
 })
