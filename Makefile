@@ -19,7 +19,8 @@ R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr 
           r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
-.PHONY: setup setup-r demo test test-python test-r check-r docs benchmark report clean
+.PHONY: setup setup-r demo test test-python test-r test-install check-r r-package docs \
+        benchmark report clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -40,19 +41,30 @@ $(VENV)/.installed-r: $(VENV)/.installed
 demo: setup
 	$(PY) -m vaelab demo --out $(OUT)
 
-test: test-python test-r
+test: test-python test-r test-install
 
 test-python: setup-r
 	$(PY) -m pytest -q
 
 test-r: setup-r check-r
 
-check-r:
-	rm -rf vaelab.Rcheck $(PKG_TARBALL)
+# The R tarball, carrying the Python core as a wheel that bootstrap.R builds into inst/python.
+r-package:
+	rm -f $(PKG_TARBALL)
+	VAELAB_BUILD_PYTHON=$(PY) Rscript bootstrap.R
 	R CMD build --no-resave-data .
+
+check-r: r-package
+	rm -rf vaelab.Rcheck
 	# R CMD build has knitted the vignettes; check runs their code once more but does not re-knit.
 	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual --no-build-vignettes $(PKG_TARBALL)
 	@! grep -q -E "^Status: .*(ERROR|WARNING)" vaelab.Rcheck/00check.log
+
+# A newcomer's install: the tarball into an empty R library, then install_vaelab(); the wheel
+# with pip. Both in fresh virtualenvs, used from outside the checkout.
+test-install: setup-r
+	@test -f $(PKG_TARBALL) || $(MAKE) r-package
+	tests/install/newcomer $(PKG_TARBALL) $(PYTHON) $(PY)
 
 docs:
 	Rscript -e 'roxygen2::roxygenise()'
@@ -64,4 +76,4 @@ report: setup
 	$(PY) data-raw/make_report.py
 
 clean:
-	rm -rf $(VENV) vaelab.Rcheck vaelab_*.tar.gz $(OUT)
+	rm -rf $(VENV) vaelab.Rcheck vaelab_*.tar.gz inst/python $(OUT)

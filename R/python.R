@@ -3,8 +3,10 @@
 # Cached module handles, filled by vaelab_module().
 .vaelab <- new.env(parent = emptyenv())
 
-# Where the Python interpreter comes from, in the documented order.
-python_choice <- function() {
+# Where the Python interpreter comes from, in the documented order. An explicit choice
+# (a variable, or the virtualenv install_vaelab() made) wins over reticulate's own
+# provisioning, which needs reticulate >= 1.41 for py_require().
+python_choice <- function(reticulate_version = utils::packageVersion("reticulate")) {
   for (var in c("VAELAB_PYTHON", "RETICULATE_PYTHON")) {
     value <- Sys.getenv(var)
     if (nzchar(value)) {
@@ -15,10 +17,14 @@ python_choice <- function() {
     return(list(python = reticulate::virtualenv_python("r-vaelab"),
                 source = "virtualenv r-vaelab"))
   }
+  if (reticulate_version >= "1.41") {
+    return(list(python = NA_character_, source = "py_require"))
+  }
   list(python = NA_character_, source = "reticulate's default search")
 }
 
-# Point reticulate at the chosen interpreter; does nothing once Python runs.
+# Point reticulate at the chosen interpreter, or declare the core to reticulate's
+# py_require(); does nothing once Python runs.
 choose_python <- function() {
   if (reticulate::py_available(initialize = FALSE)) {
     return(invisible(NULL))
@@ -29,6 +35,10 @@ choose_python <- function() {
     Sys.setenv(RETICULATE_PYTHON = choice$python)
   } else if (choice$source == "virtualenv r-vaelab") {
     reticulate::use_virtualenv("r-vaelab", required = TRUE)
+  } else if (choice$source == "py_require") {
+    # Looked up by name: reticulate before 1.41 has no py_require() to import.
+    py_require <- getExportedValue("reticulate", "py_require")
+    py_require(core_requirement(vaelab_extras()))
   }
   invisible(choice)
 }
@@ -46,6 +56,7 @@ vaelab_module <- function(convert = TRUE) {
       abort_python(if (is.null(err)) conditionMessage(e) else paste0(err$type, ": ", err$value))
     })
     check_numpy()
+    check_core_version(reticulate::import("vaelab")$`__version__`)
     .vaelab$module <- vaelab_py
     .vaelab$raw <- reticulate::import("vaelab", convert = FALSE)
   }
@@ -62,6 +73,21 @@ check_numpy <- function() {
   }
 }
 
+# An R package of one version driving a core of another fails in ways that name neither:
+# say so once, when Python starts.
+check_core_version <- function(core, package = as.character(utils::packageVersion("vaelab"))) {
+  if (!identical(core, package)) {
+    warning(structure(
+      class = c("vaelab_version_warning", "warning", "condition"),
+      list(call = NULL, message = sprintf(paste0(
+        "the vaelab Python core is version %s but the R package is %s; run ",
+        "vaelab::install_vaelab() to install the matching core, then restart R"
+      ), core, package))
+    ))
+  }
+  invisible(core)
+}
+
 abort_python <- function(problem) {
   choice <- python_choice()
   config <- if (reticulate::py_available()) reticulate::py_config()$python else choice$python
@@ -70,13 +96,11 @@ abort_python <- function(problem) {
     gsub("\n", "\n  ", trimws(problem)), "\n",
     "Python tried: ", config, " (found through ", choice$source, ").\n",
     "To fix it, either run vaelab::install_vaelab() once (it creates the virtualenv ",
-    "'r-vaelab'), or set VAELAB_PYTHON to a Python where `pip install <vaelab checkout>` ",
-    "has been run; then restart R."
+    "'r-vaelab' with the core this package carries), or set VAELAB_PYTHON to a Python ",
+    "where the core is installed (`pip install` the wheel in ",
+    "system.file(\"python\", package = \"vaelab\")); then restart R."
   )
-  stop(structure(
-    class = c("vaelab_python_error", "vaelab_error", "error", "condition"),
-    list(message = msg, call = NULL)
-  ))
+  abort_vaelab(msg, "vaelab_python_error")
 }
 
 #' Is the vaelab Python core available?
@@ -130,13 +154,26 @@ vaelab_config <- function() {
 #'
 #' Creates the virtualenv `envname` (by default `r-vaelab`, where vaelab looks
 #' for it) and installs the Python core there with `pip`, which also installs
-#' its pinned dependencies (among them NumPy < 2, because reticulate before
-#' 1.36 cannot convert NumPy 2 arrays). Restart R afterwards.
+#' its pinned dependencies from your package index (among them NumPy < 2,
+#' because reticulate before 1.36 cannot convert NumPy 2 arrays). Restart R
+#' afterwards.
 #'
-#' @param source What `pip` installs: a path to a checkout of the vaelab
-#'   repository (the folder holding `pyproject.toml`), a wheel file, or a
-#'   requirement such as `"vaelab==0.1.0"` (the default, this package's
-#'   version).
+#' The R package carries its own Python core: a wheel of the same version, with
+#' the pretrained weights, in `system.file("python", package = "vaelab")`. By
+#' default that wheel is installed, so no checkout and no index entry for
+#' vaelab is needed.
+#'
+#' With reticulate >= 1.41 you may not need this function at all: when no
+#' Python is chosen (neither `VAELAB_PYTHON`, `RETICULATE_PYTHON` nor this
+#' virtualenv), loading vaelab declares the same wheel to
+#' `reticulate::py_require()`, which provisions an environment on first use.
+#' The extras named in the environment variable `VAELAB_EXTRAS`
+#' (comma-separated, e.g. `"gpu"`) are declared with it.
+#'
+#' @param source What `pip` installs: `NULL` (the default) for the wheel this
+#'   R package carries, a path to a checkout of the vaelab repository (the
+#'   folder holding `pyproject.toml`), a wheel file, or a requirement such as
+#'   `"vaelab==0.1.0"` from a package index.
 #' @param envname Name or path of the virtualenv.
 #' @param python The Python (>= 3.10) that creates the virtualenv; `NULL` lets
 #'   reticulate choose.
@@ -147,7 +184,8 @@ vaelab_config <- function() {
 #' @export
 #' @examples
 #' \dontrun{
-#' install_vaelab("~/src/vaelab")  # a checkout of the repository
+#' install_vaelab()                 # the core this package carries
+#' install_vaelab("~/src/vaelab")   # a checkout of the repository
 #' }
 install_vaelab <- function(source = NULL, envname = "r-vaelab", python = NULL,
                            extras = character()) {
@@ -165,12 +203,10 @@ install_vaelab <- function(source = NULL, envname = "r-vaelab", python = NULL,
 # The pip requirement for `source` with `extras`, e.g. "/src/vaelab[r]".
 pip_spec <- function(source, extras = character()) {
   if (is.null(source)) {
-    source <- paste0("vaelab==", utils::packageVersion("vaelab"))
+    source <- shipped_wheel()
   }
   source <- as_string(source, "source")
-  if (!is.character(extras) || anyNA(extras) || !all(grepl("^[A-Za-z0-9_-]+$", extras))) {
-    input_error("extras: expected names of the package's extras, such as \"r\"")
-  }
+  check_extras(extras)
   if (dir.exists(source)) {
     source <- normalizePath(source)
     if (!file.exists(file.path(source, "pyproject.toml"))) {
@@ -185,4 +221,43 @@ pip_spec <- function(source, extras = character()) {
   # Extras go before a version pin: "vaelab[r]==0.1.0".
   parts <- regmatches(source, regexec("^([^=<>!~ ]+)(.*)$", source))[[1]]
   paste0(parts[2], "[", paste(extras, collapse = ","), "]", parts[3])
+}
+
+check_extras <- function(extras) {
+  if (!is.character(extras) || anyNA(extras) || !all(grepl("^[A-Za-z0-9_-]+$", extras))) {
+    input_error("extras: expected names of the package's extras, such as \"r\"")
+  }
+}
+
+# The wheel of the Python core that this R package carries (bootstrap.R put it there).
+shipped_wheel <- function(version = utils::packageVersion("vaelab")) {
+  name <- sprintf("vaelab-%s-py3-none-any.whl", version)
+  path <- system.file("python", name, package = "vaelab")
+  if (!nzchar(path)) {
+    abort_vaelab(class = "vaelab_install_error", paste0(
+      "This installation of the vaelab R package carries no Python core (", name, " in ",
+      file.path(find.package("vaelab"), "python"), "): it was installed from a source ",
+      "folder without running bootstrap.R. Install vaelab from its tarball (`make ",
+      "r-package` in a checkout builds one) or with remotes or pak, or give install_vaelab() ",
+      "a source: a checkout, a wheel, or \"vaelab==", version,
+      "\" from a package index."
+    ))
+  }
+  path
+}
+
+# What py_require() installs: the shipped wheel, with the extras as a PEP 508 requirement.
+core_requirement <- function(extras = character()) {
+  wheel <- shipped_wheel()
+  check_extras(extras)
+  if (length(extras) == 0) {
+    return(wheel)
+  }
+  sprintf("vaelab[%s] @ file://%s", paste(extras, collapse = ","), wheel)
+}
+
+# Extras for py_require(), from VAELAB_EXTRAS ("gpu" or "r,gpu").
+vaelab_extras <- function() {
+  extras <- trimws(strsplit(Sys.getenv("VAELAB_EXTRAS"), ",", fixed = TRUE)[[1]])
+  extras[nzchar(extras)]
 }

@@ -36,8 +36,13 @@ rethrow_python <- function(e, call) {
 
 # An error found in R before anything reaches Python.
 input_error <- function(message, call = NULL) {
+  abort_vaelab(message, "vaelab_input_error", call)
+}
+
+# Signal an error of class c(`class`, "vaelab_error", "error", "condition").
+abort_vaelab <- function(message, class, call = NULL) {
   stop(structure(
-    class = c("vaelab_input_error", "vaelab_error", "error", "condition"),
+    class = c(class, "vaelab_error", "error", "condition"),
     list(message = message, call = call)
   ))
 }

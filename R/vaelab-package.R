@@ -8,8 +8,11 @@
 #'
 #' Python is found, in order, through the environment variable
 #' `VAELAB_PYTHON`, then `RETICULATE_PYTHON`, then a virtualenv named
-#' `r-vaelab` (see [install_vaelab()]). It starts only when a function first
-#' needs it.
+#' `r-vaelab` (see [install_vaelab()]). With none of them and reticulate >=
+#' 1.41, loading vaelab declares the Python core this package carries (a wheel
+#' in `system.file("python", package = "vaelab")`, plus the extras in
+#' `VAELAB_EXTRAS`) to `reticulate::py_require()`, which provisions it. Python
+#' starts only when a function first needs it.
 #'
 #' @keywords internal
 "_PACKAGE"

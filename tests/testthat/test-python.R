@@ -18,16 +18,55 @@ test_that("VAELAB_PYTHON wins over RETICULATE_PYTHON, which wins over the virtua
                      vaelab:::python_choice())
   expect_identical(choice, list(python = "/a/python", source = "VAELAB_PYTHON"))
   choice <- with_env(c(VAELAB_PYTHON = NA, RETICULATE_PYTHON = "/b/python"),
-                     vaelab:::python_choice())
+                     vaelab:::python_choice("1.41.0"))
   expect_identical(choice$source, "RETICULATE_PYTHON")
-  choice <- with_env(c(VAELAB_PYTHON = NA, RETICULATE_PYTHON = NA,
-                       WORKON_HOME = tempfile("no-virtualenvs")),
-                     vaelab:::python_choice())
-  expect_identical(choice$source, "reticulate's default search")
+})
+
+test_that("with no Python chosen, reticulate >= 1.41 provisions the core, older ones search", {
+  workon <- tempfile("virtualenvs")
+  dir.create(workon)
+  unset <- c(VAELAB_PYTHON = NA, RETICULATE_PYTHON = NA, WORKON_HOME = workon)
+  expect_identical(with_env(unset, vaelab:::python_choice("1.28"))$source,
+                   "reticulate's default search")
+  expect_identical(with_env(unset, vaelab:::python_choice("1.41.0"))$source, "py_require")
+  # A virtualenv that install_vaelab() made is an explicit choice: it wins over py_require.
+  dir.create(file.path(workon, "r-vaelab", "bin"), recursive = TRUE)
+  file.create(file.path(workon, "r-vaelab", c("pyvenv.cfg", "bin/python")))
+  choice <- with_env(unset, vaelab:::python_choice("1.41.0"))
+  expect_identical(choice$source, "virtualenv r-vaelab")
+})
+
+test_that("the package carries the core of its own version, which pip and py_require get", {
+  wheel <- vaelab:::shipped_wheel()
+  expect_true(file.exists(wheel))
+  expect_identical(basename(wheel),
+                   sprintf("vaelab-%s-py3-none-any.whl", packageVersion("vaelab")))
+  expect_identical(dirname(wheel), system.file("python", package = "vaelab"))
+  expect_identical(vaelab:::pip_spec(NULL), wheel)
+  expect_identical(vaelab:::pip_spec(NULL, "r"), paste0(wheel, "[r]"))
+  expect_identical(vaelab:::core_requirement(), wheel)
+  expect_identical(vaelab:::core_requirement(c("r", "gpu")),
+                   paste0("vaelab[r,gpu] @ file://", wheel))
+  expect_identical(with_env(c(VAELAB_EXTRAS = " r, gpu,"), vaelab:::vaelab_extras()),
+                   c("r", "gpu"))
+  expect_identical(with_env(c(VAELAB_EXTRAS = NA), vaelab:::vaelab_extras()), character())
+})
+
+test_that("a package without its core says how to get one", {
+  err <- expect_error(vaelab:::shipped_wheel("9.9.9"), class = "vaelab_install_error")
+  expect_match(conditionMessage(err), "vaelab-9.9.9-py3-none-any.whl", fixed = TRUE)
+  expect_match(conditionMessage(err), "without running bootstrap.R", fixed = TRUE)
+  expect_match(conditionMessage(err), "\"vaelab==9.9.9\" from a package index", fixed = TRUE)
+})
+
+test_that("a core of another version than the R package gives a classed warning", {
+  expect_silent(vaelab:::check_core_version("0.1.0", "0.1.0"))
+  expect_warning(vaelab:::check_core_version("0.0.9", "0.1.0"),
+                 "core is version 0.0.9 but the R package is 0.1.0",
+                 class = "vaelab_version_warning")
 })
 
 test_that("pip_spec installs a checkout, a wheel or a pinned version, with extras", {
-  expect_identical(vaelab:::pip_spec(NULL), paste0("vaelab==", packageVersion("vaelab")))
   expect_identical(vaelab:::pip_spec("vaelab==0.1.0", "r"), "vaelab[r]==0.1.0")
   checkout <- tempfile("vaelab-src")
   dir.create(checkout)
@@ -36,6 +75,7 @@ test_that("pip_spec installs a checkout, a wheel or a pinned version, with extra
   expect_identical(vaelab:::pip_spec(checkout, c("r", "dev")),
                    paste0(normalizePath(checkout), "[r,dev]"))
   expect_error(vaelab:::pip_spec("vaelab", "r; rm"), "extras: expected names")
+  expect_error(vaelab:::core_requirement("r; rm"), "extras: expected names")
   expect_error(install_vaelab(source = 1), "source: expected one non-empty string")
 })
 
