@@ -17,7 +17,7 @@ python_choice <- function(reticulate_version = utils::packageVersion("reticulate
     return(list(python = reticulate::virtualenv_python("r-vaelab"),
                 source = "virtualenv r-vaelab"))
   }
-  if (reticulate_version >= "1.41") {
+  if (reticulate_version >= "1.41" && nzchar(wheel_path())) {
     return(list(python = NA_character_, source = "py_require"))
   }
   list(python = NA_character_, source = "reticulate's default search")
@@ -36,6 +36,11 @@ choose_python <- function() {
   } else if (choice$source == "virtualenv r-vaelab") {
     reticulate::use_virtualenv("r-vaelab", required = TRUE)
   } else if (choice$source == "py_require") {
+    # An empty RETICULATE_PYTHON is no choice to vaelab, but reticulate >= 1.41 would look
+    # for a Python named "".
+    if (identical(Sys.getenv("RETICULATE_PYTHON", unset = NA), "")) {
+      Sys.unsetenv("RETICULATE_PYTHON")
+    }
     # Looked up by name: reticulate before 1.41 has no py_require() to import.
     py_require <- getExportedValue("reticulate", "py_require")
     py_require(core_requirement(vaelab_extras()))
@@ -229,11 +234,18 @@ check_extras <- function(extras) {
   }
 }
 
-# The wheel of the Python core that this R package carries (bootstrap.R put it there).
+# Where bootstrap.R put the wheel of the Python core in this package; "" when absent.
+wheel_path <- function(version = utils::packageVersion("vaelab")) {
+  system.file("python", wheel_name(version), package = "vaelab")
+}
+
+wheel_name <- function(version) sprintf("vaelab-%s-py3-none-any.whl", version)
+
+# The wheel of the Python core that this R package carries, or an error saying how to get one.
 shipped_wheel <- function(version = utils::packageVersion("vaelab")) {
-  name <- sprintf("vaelab-%s-py3-none-any.whl", version)
-  path <- system.file("python", name, package = "vaelab")
+  path <- wheel_path(version)
   if (!nzchar(path)) {
+    name <- wheel_name(version)
     abort_vaelab(class = "vaelab_install_error", paste0(
       "This installation of the vaelab R package carries no Python core (", name, " in ",
       file.path(find.package("vaelab"), "python"), "): it was installed from a source ",
@@ -246,18 +258,23 @@ shipped_wheel <- function(version = utils::packageVersion("vaelab")) {
   path
 }
 
-# What py_require() installs: the shipped wheel, with the extras as a PEP 508 requirement.
+# What py_require() installs: the shipped wheel as a PEP 508 requirement, named so that
+# reticulate can tell whether a chosen environment already satisfies it.
 core_requirement <- function(extras = character()) {
   wheel <- shipped_wheel()
   check_extras(extras)
-  if (length(extras) == 0) {
-    return(wheel)
-  }
-  sprintf("vaelab[%s] @ file://%s", paste(extras, collapse = ","), wheel)
+  name <- if (length(extras) == 0) "vaelab" else sprintf("vaelab[%s]", paste(extras, collapse = ","))
+  sprintf("%s @ file://%s", name, wheel)
 }
 
 # Extras for py_require(), from VAELAB_EXTRAS ("gpu" or "r,gpu").
 vaelab_extras <- function() {
-  extras <- trimws(strsplit(Sys.getenv("VAELAB_EXTRAS"), ",", fixed = TRUE)[[1]])
-  extras[nzchar(extras)]
+  value <- Sys.getenv("VAELAB_EXTRAS")
+  extras <- trimws(strsplit(value, ",", fixed = TRUE)[[1]])
+  extras <- extras[nzchar(extras)]
+  tryCatch(check_extras(extras), vaelab_input_error = function(e) input_error(paste0(
+    "VAELAB_EXTRAS: expected comma-separated names of the package's extras, ",
+    "such as \"gpu\"; got ", deparse(value)
+  )))
+  extras
 }

@@ -44,15 +44,36 @@ test_that("the package carries the core of its own version, which pip and py_req
   expect_identical(dirname(wheel), system.file("python", package = "vaelab"))
   expect_identical(vaelab:::pip_spec(NULL), wheel)
   expect_identical(vaelab:::pip_spec(NULL, "r"), paste0(wheel, "[r]"))
-  expect_identical(vaelab:::core_requirement(), wheel)
+  expect_identical(vaelab:::core_requirement(), paste0("vaelab @ file://", wheel))
   expect_identical(vaelab:::core_requirement(c("r", "gpu")),
                    paste0("vaelab[r,gpu] @ file://", wheel))
   expect_identical(with_env(c(VAELAB_EXTRAS = " r, gpu,"), vaelab:::vaelab_extras()),
                    c("r", "gpu"))
   expect_identical(with_env(c(VAELAB_EXTRAS = NA), vaelab:::vaelab_extras()), character())
+  expect_error(with_env(c(VAELAB_EXTRAS = "gpu; rm -rf"), vaelab:::vaelab_extras()),
+               'VAELAB_EXTRAS: .* got "gpu; rm -rf"', class = "vaelab_input_error")
+})
+
+test_that("with reticulate >= 1.41 and no Python chosen, library(vaelab) is all it takes", {
+  skip_if(packageVersion("reticulate") < "1.41", "reticulate < 1.41 has no py_require()")
+  # uv then builds an environment from the package index: TensorFlow alone is 0.5 GB.
+  skip_if_not(nzchar(Sys.getenv("VAELAB_TEST_PY_REQUIRE")),
+              "set VAELAB_TEST_PY_REQUIRE=true to let py_require() provision the core")
+  out <- run_r(c(
+    # Debian's R puts its library folders in LD_LIBRARY_PATH, which breaks a pyenv Python's
+    # ssl; a quirk of Debian's R beside pyenv, cleared for the Python that uv starts.
+    "Sys.setenv(LD_LIBRARY_PATH = '')",
+    "z <- encode(load_pretrained('vae'), array(stats::runif(10 * 784), c(10, 28, 28, 1)))",
+    "cat('dim', dim(z), '\\n')",
+    "cat('source', vaelab_config()$source, '\\n')"
+  ), env = c("VAELAB_PYTHON=", "RETICULATE_PYTHON=", paste0("WORKON_HOME=", tempfile())))
+  text <- paste(out, collapse = "\n")
+  expect_match(text, "dim 10 5", fixed = TRUE)
+  expect_match(text, "source py_require", fixed = TRUE)
 })
 
 test_that("a package without its core says how to get one", {
+  expect_identical(vaelab:::wheel_path("9.9.9"), "")
   err <- expect_error(vaelab:::shipped_wheel("9.9.9"), class = "vaelab_install_error")
   expect_match(conditionMessage(err), "vaelab-9.9.9-py3-none-any.whl", fixed = TRUE)
   expect_match(conditionMessage(err), "without running bootstrap.R", fixed = TRUE)
