@@ -31,11 +31,18 @@ def image_features(images, model=None, layer=None,
         >>> image_features(x_test[:100]).shape  # doctest: +SKIP
         (100, 64)
     """
-    x = as_images(images)
+    return _features_of(_extractor(model, layer), as_images(images), batch_size)
+
+
+def _extractor(model, layer):
+    """A model that outputs the chosen layer's activations."""
     if model is None:
         from .pretrained import load_pretrained  # the shipped weights are read only if needed
         model = load_pretrained("classifier")
-    extractor = feature_extractor(model, len(model.layers) - 2 if layer is None else layer)
+    return feature_extractor(model, len(model.layers) - 2 if layer is None else layer)
+
+
+def _features_of(extractor, x, batch_size=PREDICT_CHUNK):
     activations = predict_in_chunks(extractor, x, batch_size)
     return activations.reshape(x.shape[0], -1).astype(np.float64)
 
@@ -116,12 +123,15 @@ def kernel_inception_distance(real, generated, features=None, layer=None,
 
 def _feature_pair(real, generated, model, layer, minimum):
     """Both sets as (n, d) float64 features of the same width, each with >= `minimum` rows."""
-    pair = []
+    pair, extractor = [], None
     for name, value in (("real", real), ("generated", generated)):
         if np.ndim(value) == 2:
             f = _as_features(value, name)
         else:
-            f = image_features(as_images(value, name), model, layer)
+            x = as_images(value, name)
+            # One extractor for both sets: each new one is traced again before it runs.
+            extractor = extractor or _extractor(model, layer)
+            f = _features_of(extractor, x)
         if f.shape[0] < minimum:
             raise ValueError(f"{name}: expected at least {minimum} images or feature rows, "
                              f"got {f.shape[0]}")

@@ -62,3 +62,13 @@ def test_more_images_than_mnist_has_is_refused(dfc_epochs, tmp_path):
     data = synthetic_mnist_npz(tmp_path, n_train=64).parent
     with pytest.raises(SystemExit, match="--images 65: MNIST's training set has only 64"):
         dfc_epochs.time_training(dfc_epochs.parse_args(["--images", "65", "--data", str(data)]))
+
+
+def test_distance_benchmark_runs_and_both_implementations_agree(mnist):
+    script = SCRIPT.parent / "distances.py"
+    out = run_python([str(script), "--n", "300", "--subsets", "2", "--subset-size", "100"]).stdout
+    assert "vaelab / reference speed:" in out
+    fid, kid = (line.split() for line in out.splitlines()[-2:])
+    assert fid[0] == "FID" and kid[0] == "KID"
+    assert float(fid[2]) == pytest.approx(float(fid[4]), rel=1e-4)
+    assert float(kid[2]) == pytest.approx(float(kid[4]), rel=1e-4)
