@@ -61,6 +61,41 @@ image_features <- function(images, model = NULL, layer = NULL) {
               model = as_feature_model(model), layer = as_layer(layer))
 }
 
+#' FID and KID of several models' new images
+#'
+#' Draws `n` images from the prior of each model (conditional models: as many
+#' of each digit) and scores them against `real` with [frechet_distance()] and
+#' [kernel_inception_distance()], on one feature network. With `reference`,
+#' other real images (e.g. training images against test images), the first row
+#' is the floor a perfect generator would reach with as many images.
+#'
+#' @param models A named list of models, e.g. `list("plain VAE" = vae)`.
+#' @param real Real images `n x 28 x 28 x 1`.
+#' @param n How many images each model draws.
+#' @param reference Other real images for the floor, or `NULL`.
+#' @param seed Seed for the prior draws and the KID subsets.
+#' @inheritParams frechet_distance
+#' @return A data frame with one row per model (and the floor first): `fid`,
+#'   `kid`, `kid_std` and `n`.
+#' @export
+#' @examplesIf vaelab_available() && nzchar(Sys.getenv("VAELAB_DATA"))
+#' test <- load_mnist(splits = "test")$test$x[1:500, , , , drop = FALSE]
+#' generation_scores(list("plain VAE" = load_pretrained("vae")), test, n = 500,
+#'                   subsets = 5, subset_size = 200)
+generation_scores <- function(models, real, n = 10000, reference = NULL, seed = 0,
+                              features = NULL, layer = NULL, subsets = 100,
+                              subset_size = 1000) {
+  scores <- vaelab_call("generation_scores", models = as_model_list(models),
+                        real = as_images(real, "real"), n = as_int(n, "n"),
+                        reference = if (is.null(reference)) NULL else
+                          as_images(reference, "reference"),
+                        seed = as_seed(seed), features = as_feature_model(features),
+                        layer = as_layer(layer), subsets = as_int(subsets, "subsets"),
+                        subset_size = as_int(subset_size, "subset_size"))
+  rows <- lapply(scores, function(s) as.data.frame(s[c("fid", "kid", "kid_std", "n")]))
+  do.call(rbind, rows)
+}
+
 # Images stay an image array; a matrix is features, passed as it is.
 as_feature_input <- function(x, name, call = sys.call(sys.parent())) {
   if (is.matrix(x) && is.numeric(x)) x else as_images(x, name, call)

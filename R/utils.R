@@ -249,6 +249,15 @@ as_model <- function(model, name = "model", call = sys.call(sys.parent())) {
   model
 }
 
+# A named list of models, e.g. list("VAE-GAN" = gan), which reaches Python as a dict.
+as_model_list <- function(models, call = sys.call(sys.parent())) {
+  if (!is.list(models) || length(models) == 0 || is.null(names(models)) ||
+      !all(nzchar(names(models)))) {
+    input_error("models: expected a named list of models, e.g. list(\"VAE-GAN\" = gan)", call)
+  }
+  lapply(models, as_model, call = call)
+}
+
 as_recipe <- function(recipe, call = sys.call(sys.parent())) {
   as_choice(recipe, c("elbo", "book"), "recipe", call)
 }

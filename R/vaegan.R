@@ -262,13 +262,9 @@ train_vaegan <- function(model, x, labels = NULL, epochs = 10, batch_size = 64, 
 #' compare_sharpness(list(VAE = build_vae(latent_dim = 2), "VAE-GAN" = gan), clf, x,
 #'                   rep(0:9, 2))$mean_laplacian_variance
 compare_sharpness <- function(models, classifier, x, labels) {
-  if (!is.list(models) || length(models) == 0 || is.null(names(models)) ||
-      !all(nzchar(names(models)))) {
-    input_error("models: expected a named list of models, e.g. list(\"VAE-GAN\" = gan)",
-                sys.call())
-  }
+  models <- as_model_list(models)
   x <- as_images(x)
-  out <- vaelab_call("compare_sharpness", models = lapply(models, as_model),
+  out <- vaelab_call("compare_sharpness", models = models,
                      classifier = as_model(classifier, "classifier"), x = x,
                      labels = as_label_array(labels, n = dim(x)[1]))
   means <- out$mean_laplacian_variance

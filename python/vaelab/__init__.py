@@ -11,7 +11,8 @@ Example:
 """
 
 from .data import download_mnist, load_mnist, read_idx
-from .distances import KIDResult, frechet_distance, image_features, kernel_inception_distance
+from .distances import (KIDResult, frechet_distance, generation_scores, image_features,
+                        kernel_inception_distance)
 from .inference import (decode, encode, encode_distribution, generate, grid_values,
                         interpolate, latent_grid, reconstruct, sample, tile_grid)
 from .layers import PerceptualVariationalLayer, Sampling, VariationalLayer

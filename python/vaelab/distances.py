@@ -121,6 +121,38 @@ def kernel_inception_distance(real, generated, features=None, layer=None,
                      standard_error=std / np.sqrt(subsets), subsets=subsets, subset_size=m)
 
 
+def generation_scores(models: dict, real, n: int = 10000, reference=None, seed: int = 0,
+                      features=None, layer=None, **kid_options) -> dict:
+    """FID and KID of `n` prior samples of each model against the images `real`.
+
+    Conditional models draw equally many samples of each digit. With `reference` (other
+    real images, e.g. training images against test images), the first row is their score:
+    the floor a perfect generator would reach with as many images. `kid_options` go to
+    :func:`kernel_inception_distance`. Returns ``{name: {"fid", "kid", "kid_std", "n"}}``.
+
+    Example:
+        >>> generation_scores({"plain VAE": vae}, x_test, reference=x_train)  # doctest: +SKIP
+    """
+    from .cvae import is_conditional, sample_conditional
+    from .inference import sample
+
+    n = positive_int(n, "n")
+    extractor = _extractor(features, layer)
+    f_real = _features_of(extractor, as_images(real, "real"))
+    candidates = {} if reference is None else {"real images (floor)": as_images(reference,
+                                                                            "reference")[:n]}
+    for name, model in models.items():
+        candidates[name] = (sample_conditional(model, np.arange(n) % 10, seed=seed)
+                            if is_conditional(model) else sample(model, n, seed=seed))
+    scores = {}
+    for name, images in candidates.items():
+        f = _features_of(extractor, images)
+        kid = kernel_inception_distance(f_real, f, seed=seed, **kid_options)
+        scores[name] = {"fid": frechet_distance(f_real, f), "kid": kid.kid,
+                        "kid_std": kid.std, "n": int(len(f))}
+    return scores
+
+
 def _feature_pair(real, generated, model, layer, minimum):
     """Both sets as (n, d) float64 features of the same width, each with >= `minimum` rows."""
     pair, extractor = [], None

@@ -70,19 +70,21 @@ def evaluate(models: dict, classifier, x, labels, generated_per_class: int = 0) 
 
 def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
                  title: str = "vaelab report", notes: str = "", claims=DFC_CLAIM,
-                 generated_per_class: int = 100) -> Path:
+                 generated_per_class: int = 100, generation=None) -> Path:
     """Evaluate `models` and write ``report.md``, ``metrics.json`` and figures under `out`.
 
     `claims` lists the ``(sharper, baseline)`` pairs of model names whose claim the
     findings check (see :func:`findings`); conditional models also get a table of their
-    generated digits' classifier accuracy (`generated_per_class` per digit). Every file is
-    written atomically. Returns the report's path.
+    generated digits' classifier accuracy (`generated_per_class` per digit). `generation`,
+    scores from :func:`vaelab.distances.generation_scores`, adds a table of FID and KID.
+    Every file is written atomically. Returns the report's path.
 
     Example:
         >>> write_report("out", {"plain VAE": vae, "DFC VAE": dfc}, clf, x_test, y_test)  # doctest: +SKIP
     """
     out = Path(out)
     results = evaluate(models, classifier, x, labels, generated_per_class)
+    results["generation"] = generation or {}
     recs, blur = results.pop("_reconstructions"), results.pop("_blur")
     picks = showcase_indices(labels)
     figures = {"reconstructions.png": plot_images(
@@ -144,12 +146,30 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
         for name, acc in results["generation_accuracy"].items():
             lines.append(f"| {name} | {acc['overall']:.3f} | "
                          + " | ".join(f"{a:.2f}" for a in acc["per_class"]) + " |")
+    lines += _generation_table(results["generation"])
     lines += ["", "## Findings", ""]
     for sharper, baseline in claims:
         lines += findings(results, sharper, baseline)
     lines += ["", "## Figures", ""]
     lines += [f"![{f[:-4]}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
+
+
+def _generation_table(scores) -> list:
+    if not scores:
+        return []
+    lines = ["", "## Generation: prior samples against the test images", "",
+             "FID and KID on the shipped classifier's penultimate features (lower is closer "
+             "to the data; KID is the mean over subsets, with its spread).", "",
+             "| samples | n | FID | KID |", "| --- | --- | --- | --- |"]
+    for name, s in scores.items():
+        lines.append(f"| {name} | {s['n']} | {s['fid']:.2f} | {s['kid']:.2f} "
+                     f"± {s['kid_std']:.2f} |")
+    ranked = sorted(scores, key=lambda name: scores[name]["fid"])
+    agree = ranked == sorted(scores, key=lambda name: scores[name]["kid"])
+    lines += ["", "By FID, from closest to farthest: " + ", ".join(ranked) + "; KID "
+              + ("ranks them the same." if agree else "ranks them differently.")]
+    return lines
 
 
 def findings(results, sharper="DFC VAE", baseline="plain VAE", alpha=1e-10) -> list:

@@ -165,3 +165,20 @@ def test_kid_argument_checks():
         vaelab.kernel_inception_distance(np.zeros((5, 2)), np.zeros((5, 2)), subsets=0)
     with pytest.raises(ValueError, match="subset_size"):
         vaelab.kernel_inception_distance(np.zeros((5, 2)), np.zeros((5, 2)), subset_size=1)
+
+
+def test_generation_scores_put_real_images_below_every_model(mnist):
+    (x_train, _), (x_test, _) = mnist
+    models = {name: vaelab.load_pretrained(name) for name in ("vae", "cvaegan")
+              if name in vaelab.available_pretrained()}
+    scores = vaelab.generation_scores(models, x_test[:500], n=500, reference=x_train,
+                                      subsets=5, subset_size=200)
+    assert list(scores) == ["real images (floor)", *models]
+    floor = scores.pop("real images (floor)")
+    assert floor["n"] == 500
+    for name, s in scores.items():
+        assert s["fid"] > 1.5 * floor["fid"], name
+        assert s["kid"] > floor["kid"] + 3 * s["kid_std"] / np.sqrt(5), name
+    again = vaelab.generation_scores({"vae": models["vae"]}, x_test[:500], n=500,
+                                     subsets=5, subset_size=200)
+    assert again["vae"] == scores["vae"]  # seeded: the same samples and subsets

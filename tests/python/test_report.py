@@ -25,8 +25,12 @@ def written(tmp_path_factory, models, classifier, images):
     x, y = images
     out = tmp_path_factory.mktemp("report") / "out"
     manifold = vaelab.build_vae(latent_dim=2, recipe="book", seed=3)
+    # The classifier's 10 outputs as features: 40 samples are more than the features.
+    generation = vaelab.generation_scores(models, x, n=40, reference=x[::-1],
+                                          features=classifier, layer="probabilities",
+                                          subsets=3, subset_size=20)
     path = write_report(out, models, classifier, x, y, manifold_model=manifold,
-                        title="Tiny report", notes="Untrained models.")
+                        title="Tiny report", notes="Untrained models.", generation=generation)
     plt.close("all")
     return out, path
 
@@ -47,6 +51,18 @@ def test_report_markdown(written):
     assert text.count("| digits other than 1 | ") == 4  # blur table + 3 test rows
     for figure in FIGURES + ["manifold.png"]:
         assert f"![{figure[:-4]}]({figure})" in text
+
+
+def test_report_has_the_generation_table(written):
+    out, _ = written
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Generation: prior samples against the test images" in text
+    for name in ("real images (floor)", "plain VAE", "DFC VAE"):
+        assert f"| {name} | 40 | " in text
+    assert "By FID, from closest to farthest: " in text
+    scores = json.loads((out / "metrics.json").read_text())["generation"]
+    assert list(scores) == ["real images (floor)", "plain VAE", "DFC VAE"]
+    assert set(scores["plain VAE"]) == {"fid", "kid", "kid_std", "n"}
 
 
 def test_metrics_json_matches_direct_computation(written, models, classifier, images):

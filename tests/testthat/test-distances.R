@@ -38,3 +38,22 @@ test_that("bad inputs give classed errors that name the argument", {
   expect_error(image_features(random_images(2), layer = 1.5), "layer:",
                class = "vaelab_input_error")
 })
+
+test_that("generation_scores() gives Python's table as a data frame, floor first", {
+  skip_if_no_mnist()
+  x <- mnist_test()$x
+  vae <- load_pretrained("vae")
+  real <- x[1:300, , , , drop = FALSE]
+  reference <- x[301:600, , , , drop = FALSE]
+  scores <- generation_scores(list("plain VAE" = vae), real, n = 300, reference = reference,
+                              subsets = 3, subset_size = 100)
+  expect_identical(rownames(scores), c("real images (floor)", "plain VAE"))
+  expect_named(scores, c("fid", "kid", "kid_std", "n"))
+  py <- py_vaelab()$generation_scores(list("plain VAE" = vae), real, n = 300L,
+                                      reference = reference, seed = 0L, subsets = 3L,
+                                      subset_size = 100L)
+  expect_equal(scores["plain VAE", "fid"], py[["plain VAE"]]$fid, tolerance = 1e-10)
+  expect_lt(scores["real images (floor)", "fid"], scores["plain VAE", "fid"])
+  expect_error(generation_scores(vae, real), "models: expected a named list",
+               class = "vaelab_input_error")
+})
