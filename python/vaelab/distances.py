@@ -16,8 +16,10 @@ import numpy as np
 import scipy.linalg
 
 from .checks import as_images, positive_int
-from .inference import PREDICT_CHUNK, predict_in_chunks
+from .cvae import is_conditional, sample_conditional
+from .inference import PREDICT_CHUNK, predict_in_chunks, sample
 from .models import feature_extractor
+from .pretrained import load_pretrained
 
 
 def image_features(images, model=None, layer=None,
@@ -37,7 +39,6 @@ def image_features(images, model=None, layer=None,
 def _extractor(model, layer):
     """A model that outputs the chosen layer's activations."""
     if model is None:
-        from .pretrained import load_pretrained  # the shipped weights are read only if needed
         model = load_pretrained("classifier")
     return feature_extractor(model, len(model.layers) - 2 if layer is None else layer)
 
@@ -133,9 +134,6 @@ def generation_scores(models: dict, real, n: int = 10000, reference=None, seed: 
     Example:
         >>> generation_scores({"plain VAE": vae}, x_test, reference=x_train)  # doctest: +SKIP
     """
-    from .cvae import is_conditional, sample_conditional
-    from .inference import sample
-
     n = positive_int(n, "n")
     extractor = _extractor(features, layer)
     f_real = _features_of(extractor, as_images(real, "real"))
