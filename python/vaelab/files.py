@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 
@@ -61,6 +62,20 @@ def writable_target(path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise _naming(err, path) from err
+    return target
+
+
+def check_writable(path) -> Path:
+    """Fail now, naming `path` and the cause, if a file could not be written there later.
+
+    For work that ends with a write (training, then saving): checked before it starts.
+    """
+    target = writable_target(path)
+    try:
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except OSError as err:
+        raise _naming(err, Path(path)) from err
     return target
 
 
