@@ -65,6 +65,10 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     TensorFlow, on CPU too, where each training step of this model ran 1.15x to 1.3x
     faster (benchmarks/RESULTS.md), and leaves Keras's own choice on other backends.
 
+    With the default RMSprop, a fresh model's first steps push ``z_log_var`` up to about 15,
+    so on a few hundred images the first epoch's KL is in the hundreds or thousands before
+    it settles; ``optimizer="adam"`` avoids that (README, "When something goes wrong").
+
     Example:
         >>> vae = build_vae(latent_dim=2, recipe="book", seed=1)
         >>> vae.get_layer("decoder").output_shape
