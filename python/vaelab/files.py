@@ -127,7 +127,7 @@ def _naming(err: OSError, path: Path) -> OSError:
         return err
     # h5py reports the system's reason inside a long message of its own.
     h5py_reason = re.search(r"error message = '([^']+)'", str(err))
-    cause = err.strerror or (h5py_reason and h5py_reason.group(1)) or str(err) or \
+    cause = (h5py_reason and h5py_reason.group(1)) or err.strerror or str(err) or \
         type(err).__name__
     return type(err)(err.errno, f"cannot write {path}: {cause}") if err.errno else \
         type(err)(f"cannot write {path}: {cause}")

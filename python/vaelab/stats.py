@@ -117,9 +117,9 @@ def blur_comparison(x, labels, reconstructions: dict, groups: dict | None = None
                              f"images like x, got {blur[name].size}")
     y = as_labels(labels, n=blur["original"].size)
     groups = default_groups(y) if groups is None else groups
+    masks = {group: _group_mask(group, mask, y.size) for group, mask in groups.items()}
     rows = []
-    for group, mask in groups.items():
-        mask = _group_mask(group, mask, y.size)
+    for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):
             try:
                 rows.append({"group": group, "a": a, "b": b, "n": int(mask.sum()),
