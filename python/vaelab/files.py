@@ -118,7 +118,16 @@ def _running(pid: int) -> bool:
         return False
     except PermissionError:  # alive, owned by someone else
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process that its parent has not reaped yet still has its id."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS): assume it runs
+        return False
+    return stat_line.rpartition(")")[2].split()[0] == "Z"
 
 
 def _naming(err: OSError, path: Path) -> OSError:

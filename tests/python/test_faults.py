@@ -373,7 +373,6 @@ def test_kill_9_mid_write_keeps_the_old_file(tmp_path, vae, what, target):
         old = tmp_path / target
         export_pretrained(vae, "vae", {"architecture": "vae", "latent_dim": 2,
                                        "recipe": "elbo"}, tmp_path)
-    before = old.read_bytes()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([PYTHON_DIR] + sys.path)}
     child = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(tmp_path), what],
                              stdout=subprocess.PIPE, env=env)
@@ -387,12 +386,11 @@ def test_kill_9_mid_write_keeps_the_old_file(tmp_path, vae, what, target):
     finally:
         child.kill()
         child.wait()
-    # The old file is whole (a rewrite of the same model has the same weights).
+    # The old file is whole: it loads (load_pretrained also checks its sha256).
     if what == "save_model":
         vaelab.load_model(old)
     else:
         vaelab.load_pretrained("vae", tmp_path)
-        assert old.read_bytes() == before or vaelab.manifest(tmp_path)["vae"]["sha256"]
     # The killed writer's temporary file is swept by the next write of that file.
     vaelab.save_model(vae, old) if what == "save_model" else export_pretrained(
         vae, "vae", {"architecture": "vae", "latent_dim": 2, "recipe": "elbo"}, tmp_path)
