@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def atomic_path(path):
         _copy_mode(target, tmp)
         os.replace(tmp, target)
     except OSError as err:
+        close_hdf5(tmp)
         raise _naming(err, path) from err
     finally:
         if os.path.lexists(tmp):
@@ -91,6 +93,28 @@ def remove_orphans(target: Path) -> list:
                 entry.unlink()
                 removed.append(entry)
     return removed
+
+
+def close_hdf5(path):
+    """Close what HDF5 still holds open in the file `path`, a write that failed.
+
+    Keras leaves a weights file open when writing it fails (a full disk), and HDF5 crashes
+    the process when it closes a file it cannot flush, at the latest at exit. Emptied first,
+    the file has room for that last flush.
+    """
+    h5py = sys.modules.get("h5py")
+    if h5py is None or not os.path.exists(path):  # nothing written through HDF5
+        return
+    name = os.fsencode(path)
+    # Every kind of object but datatypes, which may be transient, outside any file.
+    kinds = h5py.h5f.OBJ_ALL & ~h5py.h5f.OBJ_DATATYPE
+    left_open = [obj for obj in h5py.h5f.get_obj_ids(types=kinds)
+                 if obj.valid and h5py.h5f.get_name(obj) == name]
+    if left_open:
+        os.truncate(path, 0)
+    for obj in left_open:
+        while obj.valid:
+            h5py.h5i.dec_ref(obj)
 
 
 def write_text(path, text: str) -> Path:
