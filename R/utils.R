@@ -326,9 +326,15 @@ as_pair <- function(a, b, call = sys.call(sys.parent())) {
   list(a = a, b = b)
 }
 
+# The article's groups: digits other than 1, and 1 (naturally less sharp).
+default_groups <- function(labels) {
+  list("digits other than 1" = labels != 1, "digit 1" = labels == 1)
+}
+
+# Groups of images for paired tests, each selecting at least 2 (the defaults included).
 as_groups <- function(groups, labels, call) {
   if (is.null(groups)) {
-    groups <- list("digits other than 1" = labels != 1, "digit 1" = labels == 1)
+    groups <- default_groups(labels)
   }
   if (!is.list(groups) || is.null(names(groups)) || !all(nzchar(names(groups)))) {
     input_error(sprintf(
