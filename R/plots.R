@@ -153,7 +153,7 @@ plot_laplacian_histograms <- function(blur, labels, bins = 50) {
   colours <- grDevices::palette.colors(length(blur) + 1, "Okabe-Ito")[-1]
   old <- graphics::par(mfrow = c(1, 2), mar = c(4, 4, 2, 0.5))
   on.exit(graphics::par(old))
-  groups <- as_groups(NULL, labels) # the article's: digits other than 1, and 1
+  groups <- default_groups(labels)
   for (group in names(groups)) {
     mask <- groups[[group]]
     values <- lapply(blur, function(v) v[mask])

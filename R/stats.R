@@ -8,6 +8,11 @@
 #' rank sums, and its p-value may differ slightly). `cohens_dz()` is the effect
 #' size `mean(a - b) / sd(a - b)`.
 #'
+#' Degenerate inputs are errors of class `vaelab_input_error`, with the same
+#' message as in Python: differences that are all equal (identical inputs
+#' among them) leave the t statistic and Cohen's d_z undefined, and
+#' differences that are all 0 leave the Wilcoxon test undefined.
+#'
 #' @param a,b Paired numeric vectors of the same length (at least 2).
 #' @param conf_level Confidence level of the interval of the mean difference.
 #' @return `paired_ttest()`: a list with `statistic`, `pvalue`, `df`,
@@ -23,6 +28,7 @@
 #' cohens_dz(before, after)
 paired_ttest <- function(a, b, conf_level = 0.95) {
   pair <- as_pair(a, b)
+  varying_differences(pair, sys.call())
   conf_level <- as_conf_level(conf_level)
   res <- stats::t.test(pair$a, pair$b, paired = TRUE, conf.level = conf_level)
   list(statistic = unname(res$statistic), pvalue = res$p.value, df = unname(res$parameter),
@@ -34,6 +40,10 @@ paired_ttest <- function(a, b, conf_level = 0.95) {
 #' @export
 wilcoxon_test <- function(a, b) {
   pair <- as_pair(a, b)
+  if (!any(pair$a != pair$b)) {
+    input_error(paste0("a - b: all paired differences are 0, so the Wilcoxon signed-rank ",
+                       "test is undefined"), sys.call())
+  }
   res <- stats::wilcox.test(pair$a, pair$b, paired = TRUE)
   list(statistic = unname(res$statistic), pvalue = res$p.value)
 }
@@ -41,9 +51,20 @@ wilcoxon_test <- function(a, b) {
 #' @rdname paired_ttest
 #' @export
 cohens_dz <- function(a, b) {
-  pair <- as_pair(a, b)
-  d <- pair$a - pair$b
+  d <- varying_differences(as_pair(a, b), sys.call())
   mean(d) / stats::sd(d)
+}
+
+# a - b, refused when the differences are all equal (Python's stats.varying_differences,
+# with R's t.test criterion for "essentially constant").
+varying_differences <- function(pair, call) {
+  d <- pair$a - pair$b
+  if (stats::sd(d) <= 10 * .Machine$double.eps * abs(mean(d))) {
+    input_error(sprintf(paste0(
+      "a - b: the paired differences are all equal (%g): their standard deviation is 0, ",
+      "so the t statistic and Cohen's d_z are undefined"), d[1]), call)
+  }
+  d
 }
 
 #' Compare the sharpness of originals and reconstructions
@@ -74,6 +95,7 @@ cohens_dz <- function(a, b) {
 #' smooth <- (x + x[, c(2:28, 28), , , drop = FALSE]) / 2
 #' blur_comparison(x, rep(0:1, 20), list(smoothed = smooth))
 blur_comparison <- function(x, labels, reconstructions, groups = NULL, conf_level = 0.95) {
+  call <- sys.call()
   x <- as_images(x)
   n <- dim(x)[1]
   labels <- as_labels(labels, n = n)
@@ -95,19 +117,28 @@ blur_comparison <- function(x, labels, reconstructions, groups = NULL, conf_leve
   for (group in names(groups)) {
     mask <- groups[[group]]
     for (pair in utils::combn(names(blur), 2, simplify = FALSE)) {
-      va <- blur[[pair[1]]][mask]
-      vb <- blur[[pair[2]]][mask]
-      t <- paired_ttest(va, vb, conf_level = conf_level)
-      w <- wilcoxon_test(va, vb)
-      rows[[length(rows) + 1]] <- data.frame(
-        group = group, a = pair[1], b = pair[2], n = sum(mask),
-        mean_a = mean(va), mean_b = mean(vb), mean_difference = t$mean_difference,
-        t_statistic = t$statistic, df = t$df, t_pvalue = t$pvalue,
-        ci_low = t$conf_int[1], ci_high = t$conf_int[2],
-        wilcoxon_statistic = w$statistic, wilcoxon_pvalue = w$pvalue,
-        cohens_dz = cohens_dz(va, vb)
-      )
+      row <- tryCatch(
+        compare_pair(blur[[pair[1]]][mask], blur[[pair[2]]][mask], conf_level),
+        vaelab_input_error = function(e) {
+          input_error(sprintf("groups[[\"%s\"]], %s vs %s: %s", group, pair[1], pair[2],
+                              conditionMessage(e)), call)
+        })
+      rows[[length(rows) + 1]] <- data.frame(group = group, a = pair[1], b = pair[2],
+                                             n = sum(mask), row)
     }
   }
   do.call(rbind, rows)
+}
+
+# One row of blur_comparison(): every test of va - vb.
+compare_pair <- function(va, vb, conf_level) {
+  t <- paired_ttest(va, vb, conf_level = conf_level)
+  w <- wilcoxon_test(va, vb)
+  data.frame(
+    mean_a = mean(va), mean_b = mean(vb), mean_difference = t$mean_difference,
+    t_statistic = t$statistic, df = t$df, t_pvalue = t$pvalue,
+    ci_low = t$conf_int[1], ci_high = t$conf_int[2],
+    wilcoxon_statistic = w$statistic, wilcoxon_pvalue = w$pvalue,
+    cohens_dz = cohens_dz(va, vb)
+  )
 }

@@ -58,9 +58,10 @@ as_images <- function(x, name = "x", call = sys.call(sys.parent())) {
                         name, describe(x)), call)
   }
   if (is.integer(x)) {
-    input_error(sprintf(paste0(
-      "%s: expected pixel values in [0, 1] as doubles, got integers; ",
-      "divide by 255 first (load_mnist() already does)"), name), call)
+    input_error(sprintf("%s: expected pixel values in [0, 1] as doubles, got integers; %s",
+                        name, if (length(x) && max(x, na.rm = TRUE) > 1)
+                          "divide by 255 first (load_mnist() already does)"
+                        else "store them as doubles: storage.mode(x) <- \"double\""), call)
   }
   d <- dim(x)
   ok <- identical(as.integer(d), c(28L, 28L)) || identical(as.integer(d), c(28L, 28L, 1L)) ||
@@ -79,8 +80,7 @@ as_images <- function(x, name = "x", call = sys.call(sys.parent())) {
   r <- range(x)
   if (r[1] < 0 || r[2] > 1) {
     input_error(sprintf("%s: expected pixel values in [0, 1], got range [%g, %g]%s",
-                        name, r[1], r[2], if (r[2] <= 255 && r[1] >= 0) "; divide by 255 first"
-                        else ""), call)
+                        name, r[1], r[2], range_hint(r)), call)
   }
   # R arrays are column-major, so adding leading or trailing extents of 1 keeps every
   # pixel at its index.
@@ -88,6 +88,17 @@ as_images <- function(x, name = "x", call = sys.call(sys.parent())) {
     dim(x) <- if (length(d) == 3 && d[3] != 1) c(d, 1L) else c(1L, 28L, 28L, 1L)
   }
   x
+}
+
+# What probably went wrong with pixels in range r, outside [0, 1] (Python's checks.range_hint).
+range_hint <- function(r) {
+  if (r[1] >= 0 && r[2] >= 2 && r[2] <= 255) {
+    "; they look like gray levels 0..255: divide by 255 first"
+  } else if (r[1] >= -0.01 && r[2] <= 1.01) {
+    "; they overshoot [0, 1] a little: clip them, e.g. pmin(pmax(x, 0), 1)"
+  } else {
+    ""
+  }
 }
 
 # Latent vectors: a matrix n x latent_dim, or one vector (a batch of one).
@@ -329,16 +340,33 @@ as_pair <- function(a, b, call = sys.call(sys.parent())) {
   list(a = a, b = b)
 }
 
+# The article's groups: digits other than 1, and 1 (naturally less sharp).
+default_groups <- function(labels) {
+  list("digits other than 1" = labels != 1, "digit 1" = labels == 1)
+}
+
+# Groups of images for paired tests, each selecting at least 2 (the defaults included).
 as_groups <- function(groups, labels, call) {
   if (is.null(groups)) {
-    return(list("digits other than 1" = labels != 1, "digit 1" = labels == 1))
+    groups <- default_groups(labels)
   }
-  if (!is.list(groups) || is.null(names(groups)) ||
-      !all(vapply(groups, function(g) is.logical(g) && length(g) == length(labels) &&
-                    !anyNA(g) && sum(g) >= 2, logical(1)))) {
-    input_error(sprintf(paste0(
-      "groups: expected a named list of logical vectors of length %d (one per image), ",
-      "each selecting at least 2 images"), length(labels)), call)
+  if (!is.list(groups) || is.null(names(groups)) || !all(nzchar(names(groups)))) {
+    input_error(sprintf(
+      "groups: expected a named list of logical vectors of length %d (one per image)",
+      length(labels)), call)
+  }
+  for (name in names(groups)) {
+    g <- groups[[name]]
+    if (!is.logical(g) || length(g) != length(labels) || anyNA(g)) {
+      input_error(sprintf(
+        "groups[[\"%s\"]]: expected a logical vector of length %d without NA, got %s",
+        name, length(labels), describe(g)), call)
+    }
+    if (sum(g) < 2) {
+      input_error(sprintf(
+        "groups[[\"%s\"]]: selects %d image(s); expected at least 2 for paired tests",
+        name, sum(g)), call)
+    }
   }
   groups
 }

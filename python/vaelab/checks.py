@@ -25,10 +25,16 @@ def as_images(x, name: str = "images") -> np.ndarray:
                                    or np.issubdtype(arr.dtype, np.integer)
                                    or arr.dtype == bool):
         raise ValueError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+    if arr.dtype == bool:
         raise ValueError(
-            f"{name}: expected floating-point pixels in [0, 1], got integer dtype {arr.dtype}; "
-            "divide by 255 first (load_mnist() already does)"
+            f"{name}: expected floating-point pixels in [0, 1], got booleans (dtype bool); "
+            "convert them with x.astype('float32')"
+        )
+    if np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"{name}: expected floating-point pixels in [0, 1], got integer dtype {arr.dtype}"
+            + ("; divide by 255 first (load_mnist() already does)" if arr.size and arr.max() > 1
+               else "; convert them with x.astype('float32')")
         )
     if arr.shape in ((28, 28), IMAGE_SHAPE):
         arr = arr.reshape((1,) + IMAGE_SHAPE)
@@ -51,9 +57,19 @@ def as_images(x, name: str = "images") -> np.ndarray:
     if lo < 0.0 or hi > 1.0:
         raise ValueError(
             f"{name}: expected pixel values in [0, 1], got range [{lo:g}, {hi:g}]"
-            + ("; divide by 255 first" if hi > 1.0 and hi <= 255.0 and lo >= 0.0 else "")
+            + range_hint(lo, hi)
         )
     return arr
+
+
+def range_hint(lo: float, hi: float) -> str:
+    """What probably went wrong with pixels in [lo, hi], outside [0, 1]: gray levels 0..255
+    (a maximum of 2 or more), or values just off the edges; else nothing is guessed."""
+    if 0.0 <= lo and 2.0 <= hi <= 255.0:
+        return "; they look like gray levels 0..255: divide by 255 first"
+    if -0.01 <= lo and hi <= 1.01:
+        return "; they overshoot [0, 1] a little: clip them, e.g. np.clip(x, 0, 1)"
+    return ""
 
 
 def as_latents(z, latent_dim: int, name: str = "z") -> np.ndarray:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
+
+from .files import check_writable
 
 MODELS = ("classifier", "vae", "dfc_vae", "vae_2d")
 # Recipes of the shipped models: (latent_dim, loss recipe, batch size, epochs).
@@ -14,10 +17,12 @@ RECIPES = {"vae": (5, "elbo", 32, 15), "dfc_vae": (5, "elbo", 32, 15), "vae_2d":
 
 def main(argv=None) -> int:
     """Entry point of the ``vaelab`` command."""
+    from .training import TrainingDivergedError
+
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError, TrainingDivergedError) as err:
         print(f"vaelab {args.command}: error: {err}", file=sys.stderr)
         return 2
 
@@ -30,6 +35,8 @@ def _parser():
     common.add_argument("--data", default=None, help=(
         "folder with the four MNIST IDX files or mnist.npz (default: $VAELAB_DATA, then the "
         "Keras cache, then download)"))
+    common.add_argument("--no-verify", action="store_true", help=(
+        "load MNIST files whose sha256 matches no known version (altered or home-made copies)"))
     common.add_argument("--out", default="out", help="folder for every output (default: out)")
     common.add_argument("--subset", type=_positive, default=None, help=(
         "use only the first N training images (and N/6 test images) for a quick run"))
@@ -74,7 +81,7 @@ def _positive(text):
 def _data(args):
     from .data import load_mnist
 
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data, verify=not args.no_verify)
     if args.subset:
         n_test = max(args.subset // 6, 100)
         x_train, y_train = x_train[:args.subset], y_train[:args.subset]
@@ -88,8 +95,9 @@ def _train(args):
     from .pretrained import load_pretrained
     from .training import train_vae
 
+    # Checked first: a bad --out found after training would lose the training.
+    path = check_writable(Path(args.out) / f"{args.model}.weights.h5")
     (x, y), (xt, yt) = _data(args)
-    out = Path(args.out)
     if args.model == "classifier":
         model = train_perceptual_model(x, y, epochs=args.epochs or 10,
                                        batch_size=args.batch_size or 128,
@@ -104,14 +112,25 @@ def _train(args):
             model = build_vae(latent_dim=latent_dim, recipe=recipe, seed=args.seed)
         train_vae(model, x, epochs=args.epochs or epochs, batch_size=args.batch_size or batch_size,
                   validation_data=xt, seed=args.seed, verbose=1)
-    path = save_weights(model, out / f"{args.model}.weights.h5")
-    print(f"saved {path}")
+    print(f"saved {_save_or_rescue(model, path, save_weights)}")
     return 0
+
+
+def _save_or_rescue(model, path, save):
+    """`save(model, path)`; if that fails after all (the disk filled up during training),
+    save into the system's temporary folder instead and say where, then fail."""
+    try:
+        return save(model, path)
+    except OSError as err:
+        rescue = Path(tempfile.mkdtemp(prefix="vaelab-rescued-")) / path.name
+        save(model, rescue)
+        raise OSError(f"{err}; the trained weights were saved to {rescue} instead") from err
 
 
 def _evaluate(args):
     from .pretrained import load_pretrained
 
+    check_writable(Path(args.out) / "metrics.json")
     names = {"plain VAE": "vae", "DFC VAE": "dfc_vae"}
     models = {label: load_pretrained(name, args.weights_dir) for label, name in names.items()}
     classifier = load_pretrained("classifier", args.weights_dir)
@@ -129,6 +148,7 @@ def _demo(args):
     from .models import build_dfc_vae, build_vae, train_perceptual_model
     from .training import train_vae
 
+    check_writable(Path(args.out) / "metrics.json")
     (x, y), (xt, yt) = _data(args)
     print("no pretrained weights shipped: training briefly", file=sys.stderr)
     classifier = train_perceptual_model(x, y, epochs=1, seed=args.seed, verbose=1)

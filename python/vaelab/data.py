@@ -13,15 +13,47 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import environment_variable
+
 MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 
-# sha256 of the official gzipped IDX files.
-MNIST_SHA256 = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+OFFICIAL = "official (yann.lecun.com/exdb/mnist, mirrored at " + MNIST_URL + ")"
+KERAS_NPZ = ("Keras's mnist.npz (storage.googleapis.com/tensorflow/tf-keras-datasets/; the "
+             "hash keras.datasets.mnist checks)")
+UNCOMPRESSED = "the official .gz file, uncompressed"
+REBUILT = ("vaelab's rebuilt training images: a PNG export of MNIST inverted back to within "
+           "1 gray level of the originals (97.2% of pixels exact on the test set), in the "
+           "official order; the offline copy these project machines train on")
+# Every version of each MNIST file that the loader accepts, {file name: {sha256: provenance}}:
+# the one place these hashes are declared. Local files are checked against all of them,
+# downloads against the official ones. The sha256 of the official training images
+# uncompressed is not recorded (it was not at hand offline); that file is refused unless
+# verify=False, while its official .gz is accepted.
+KNOWN_MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": {
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609": OFFICIAL,
+        "8e59d4e6322d5e291f26338633ee8015e1369ee4616a784cd934bc27c2948978": REBUILT},
+    "train-labels-idx1-ubyte.gz": {
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c": OFFICIAL},
+    "t10k-images-idx3-ubyte.gz": {
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6": OFFICIAL},
+    "t10k-labels-idx1-ubyte.gz": {
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6": OFFICIAL},
+    "train-images-idx3-ubyte": {
+        "374ba378bee06c633f4800ac6a495f71d1b80b0e82bf763acbfa4c7e9c379f75":
+            REBUILT + ", uncompressed"},
+    "train-labels-idx1-ubyte": {
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5": UNCOMPRESSED},
+    "t10k-images-idx3-ubyte": {
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7": UNCOMPRESSED},
+    "t10k-labels-idx1-ubyte": {
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2": UNCOMPRESSED},
+    "mnist.npz": {
+        "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1": KERAS_NPZ},
 }
+# sha256 of the official gzipped IDX files, the ones download_mnist fetches.
+MNIST_SHA256 = {name: sha for name, known in KNOWN_MNIST_FILES.items()
+                for sha, source in known.items() if source == OFFICIAL}
 
 _SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000),
@@ -30,35 +62,50 @@ _SPLITS = {
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
 
 
-def load_mnist(path=None, download: bool = True):
+def load_mnist(path=None, download: bool = True, verify: bool = True,
+               splits=("train", "test")):
     """Load MNIST as ``((x_train, y_train), (x_test, y_test))``.
 
     Images are float32 in [0, 1] with shape (n, 28, 28, 1); labels are uint8.
     Looks, in order, at `path`, the ``VAELAB_DATA`` environment variable and the Keras
-    cache (``~/.keras/datasets``); a folder may hold the four IDX files (gzipped or
-    not) or ``mnist.npz``. If none has the data and `download` is true, the official
-    files are downloaded into the Keras cache and their sha256 checked.
+    cache (``~/.keras/datasets``); a folder may hold the IDX files (gzipped or not) or
+    ``mnist.npz``. ``VAELAB_DATA`` and ``KERAS_HOME`` are read at each call. If none has the
+    data and `download` is true, the official files are downloaded into the Keras cache.
+
+    With `verify` (the default) every file read must have the sha256 of a known version
+    of it (:data:`KNOWN_MNIST_FILES`, the official files and vaelab's rebuilt training
+    images); an altered file is an error naming it. `splits` names the splits to return, in
+    order: one name (``"test"``) returns its ``(x, y)`` pair alone, and only that split's
+    files need to be there.
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = load_mnist("../shared/data/mnist")
         >>> x_test.shape
         (10000, 28, 28, 1)
+        >>> x_test, y_test = load_mnist("../shared/data/mnist", splits="test")
     """
+    wanted = _check_splits(splits)
+    found = _find_mnist(path, download, bool(verify), wanted)
+    return found[0] if isinstance(splits, str) else found
+
+
+def _find_mnist(path, download, verify, wanted):
     candidates = _candidate_dirs(path)
     for folder in candidates:
-        found = _load_from_dir(folder)
+        found = _load_from_dir(folder, wanted, verify)
         if found is not None:
             return found
-    looked = "\n".join(f"  - {c}" for c in candidates) or "  (nowhere)"
+    looked = "\n".join(f"  - {c}: {_missing(c, wanted)}" for c in candidates)
     if path is not None:
         raise FileNotFoundError(
-            f"MNIST not found at path={str(path)!r}: expected the four IDX files "
-            f"(e.g. t10k-images-idx3-ubyte.gz) or mnist.npz there. Looked in:\n{looked}"
+            f"MNIST not found at path={str(path)!r}: expected the IDX files of the "
+            f"{' and '.join(wanted)} split(s) (e.g. t10k-images-idx3-ubyte.gz) or mnist.npz "
+            f"there. Looked in:\n{looked}"
         )
     if not download:
         raise FileNotFoundError(
             "MNIST not found. Looked in:\n" + looked + "\nPass path= or set VAELAB_DATA to a "
-            "folder with the four IDX files or mnist.npz, or call load_mnist(download=True)."
+            "folder with the IDX files or mnist.npz, or call load_mnist(download=True)."
         )
     cache = _keras_cache_dir()
     try:
@@ -66,9 +113,35 @@ def load_mnist(path=None, download: bool = True):
     except OSError as err:
         raise FileNotFoundError(
             f"MNIST not found and the download failed ({err}). Looked in:\n{looked}\n"
-            "Pass path= or set VAELAB_DATA to a folder with the four IDX files or mnist.npz."
+            "Pass path= or set VAELAB_DATA to a folder with the IDX files or mnist.npz."
         ) from err
-    return _load_from_dir(cache)
+    return _load_from_dir(cache, wanted, verify)
+
+
+def verify_mnist_file(path) -> Path:
+    """`path` once its sha256 is that of a known version of that MNIST file.
+
+    Otherwise a ``ValueError`` names the file, its sha256 and the accepted ones with their
+    provenance (:data:`KNOWN_MNIST_FILES`).
+
+    Example:
+        >>> verify_mnist_file("../shared/data/mnist/t10k-labels-idx1-ubyte.gz").name
+        't10k-labels-idx1-ubyte.gz'
+    """
+    path = Path(path)
+    known = KNOWN_MNIST_FILES.get(path.name)
+    if known is None:
+        raise ValueError(f"{path}: no known sha256 for a file of this name; expected one of "
+                         f"{sorted(KNOWN_MNIST_FILES)}")
+    actual = sha256_file(path)
+    if actual not in known:
+        accepted = "; ".join(f"{sha} ({source})" for sha, source in known.items())
+        raise ValueError(
+            f"{path}: sha256 {actual} matches no known version of {path.name} (accepted: "
+            f"{accepted}). The file was altered or corrupted: replace it, or pass "
+            "verify=False to load it unchecked."
+        )
+    return path
 
 
 def download_mnist(dest, base_url: str = MNIST_URL, checksums=None) -> Path:
@@ -154,40 +227,62 @@ def _candidate_dirs(path) -> list[Path]:
     if path is not None:
         return [Path(path).expanduser()]
     dirs = []
-    if os.environ.get("VAELAB_DATA"):
-        dirs.append(Path(os.environ["VAELAB_DATA"]).expanduser())
+    if environment_variable("VAELAB_DATA"):
+        dirs.append(Path(environment_variable("VAELAB_DATA")).expanduser())
     dirs.append(_keras_cache_dir())
     return dirs
 
 
 def _keras_cache_dir() -> Path:
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "datasets"
+    home = environment_variable("KERAS_HOME") or Path.home() / ".keras"
+    return Path(home).expanduser() / "datasets"
 
 
-def _load_from_dir(folder: Path):
+def _check_splits(splits) -> tuple:
+    wanted = (splits,) if isinstance(splits, str) else tuple(splits)
+    if not wanted or not all(isinstance(s, str) and s in _SPLITS for s in wanted):
+        raise ValueError(f"splits: expected \"train\", \"test\" or both, got {splits!r}")
+    return tuple(dict.fromkeys(wanted))
+
+
+def _load_from_dir(folder: Path, wanted, verify: bool):
     if not folder.is_dir():
         return None
-    idx = {split: _find_split(folder, split) for split in _SPLITS}
+    idx = {split: _find_split(folder, split) for split in wanted}
     if all(v is not None for v in idx.values()):
-        return tuple(_read_split(folder, split, *idx[split]) for split in _SPLITS)
+        return tuple(_read_split(folder, split, *idx[split], verify) for split in wanted)
     npz = folder / "mnist.npz"
     if npz.exists():
-        return _read_npz(npz)
+        arrays = _read_npz(npz, verify)
+        return tuple(arrays[split] for split in wanted)
     return None
 
 
+def _missing(folder: Path, wanted) -> str:
+    """What `folder` lacks to give the splits `wanted`, for the "not found" message."""
+    if not folder.exists():
+        return "no such folder"
+    if not folder.is_dir():
+        return "not a folder"
+    absent = [stem + "[.gz]" for split in wanted for stem in _SPLITS[split][:2]
+              if _idx_file(folder, stem) is None]
+    return "missing " + ", ".join(absent) + " (and no mnist.npz)"
+
+
 def _find_split(folder: Path, split: str):
-    images, labels, _ = _SPLITS[split]
-    found = []
-    for stem in (images, labels):
-        hits = [folder / (stem + ext) for ext in (".gz", "") if (folder / (stem + ext)).exists()]
-        if not hits:
-            return None
-        found.append(hits[0])
-    return found
+    found = [_idx_file(folder, stem) for stem in _SPLITS[split][:2]]
+    return None if None in found else found
 
 
-def _read_split(folder, split, images_path, labels_path):
+def _idx_file(folder: Path, stem: str):
+    """`stem`.gz or `stem` in `folder`, whichever exists first; None if neither."""
+    return next((folder / (stem + ext) for ext in (".gz", "") if (folder / (stem + ext)).exists()),
+                None)
+
+
+def _read_split(folder, split, images_path, labels_path, verify):
+    for path in (images_path, labels_path) if verify else ():
+        verify_mnist_file(path)
     images, labels = read_idx(images_path), read_idx(labels_path)
     n = _SPLITS[split][2]
     if images.ndim != 3 or labels.ndim != 1:
@@ -200,7 +295,9 @@ def _read_split(folder, split, images_path, labels_path):
     return _to_model_arrays(images, labels, f"{folder} ({split})")
 
 
-def _read_npz(npz: Path):
+def _read_npz(npz: Path, verify: bool) -> dict:
+    if verify:
+        verify_mnist_file(npz)
     try:
         with np.load(npz) as data:
             arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
@@ -208,7 +305,7 @@ def _read_npz(npz: Path):
         raise ValueError(
             f"{npz}: expected an npz with x_train, y_train, x_test, y_test ({err})"
         ) from err
-    out = []
+    out = {}
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.shape[1:] != (28, 28) or y.shape != (x.shape[0],):
@@ -216,8 +313,8 @@ def _read_npz(npz: Path):
                 f"{npz}: expected x_{split} of shape (n, 28, 28) and y_{split} of shape (n,), "
                 f"got {x.shape} and {y.shape}"
             )
-        out.append(_to_model_arrays(x, y, str(npz)))
-    return tuple(out)
+        out[split] = _to_model_arrays(x, y, str(npz))
+    return out
 
 
 def _to_model_arrays(images: np.ndarray, labels: np.ndarray, where: str):

@@ -146,6 +146,25 @@ def predict_in_chunks(model, x, batch_size: int = PREDICT_CHUNK):
                                      else inputs[0][i:i + size])
               for i in range(0, n + pad, size)]
     if isinstance(chunks[0], (list, tuple)):
-        return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n]
-                for k in range(len(chunks[0]))]
-    return np.concatenate([np.asarray(c) for c in chunks])[:n]
+        outputs = [np.concatenate([np.asarray(c[k]) for c in chunks])[:n]
+                   for k in range(len(chunks[0]))]
+    else:
+        outputs = np.concatenate([np.asarray(c) for c in chunks])[:n]
+    return finite_outputs(model, outputs)
+
+
+def finite_outputs(model, outputs):
+    """`outputs` of `model`, or an error that blames the model (not its inputs, which are
+    checked finite) when they hold NaN or infinity, as after a diverged training."""
+    arrays = outputs if isinstance(outputs, list) else [outputs]
+    bad = np.zeros(len(arrays[0]), dtype=bool)
+    for a in arrays:
+        bad |= ~np.isfinite(a.reshape(len(a), -1)).all(axis=1)
+    if bad.any():
+        broken = sum(not np.isfinite(w).all() for w in model.get_weights())
+        raise ValueError(
+            f"model {model.name!r} returned NaN or infinite values for {int(bad.sum())} input(s) although "
+            f"the inputs are finite; {broken} of its {len(model.get_weights())} weight arrays "
+            "hold NaN or infinity. Was it trained until the loss diverged? Rebuild or reload it."
+        )
+    return outputs

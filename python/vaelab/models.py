@@ -6,6 +6,7 @@ kept layer for layer so that published weights load by layer order.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import keras
@@ -16,6 +17,7 @@ from .checks import as_images, as_labels, positive_int
 from .files import atomic_path
 from .layers import Conv2D, PerceptualVariationalLayer, Sampling, VariationalLayer
 from .losses import check_recipe
+from .training import guard_fit
 
 DEFAULT_PERCEPTUAL_LAYERS = ("conv1", "conv2")
 # The DFC VAE's sub-models that train faster under XLA on CPU (the feature extractor does not).
@@ -62,6 +64,10 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     (``"auto"``, True or False) chooses XLA for training: ``"auto"`` turns it on with
     TensorFlow, on CPU too, where each training step of this model ran 1.15x to 1.3x
     faster (benchmarks/RESULTS.md), and leaves Keras's own choice on other backends.
+
+    With the default RMSprop, a fresh model's first steps push ``z_log_var`` up to about 15,
+    so on a few hundred images the first epoch's KL is in the hundreds or thousands before
+    it settles; ``optimizer="adam"`` avoids that (README, "When something goes wrong").
 
     Example:
         >>> vae = build_vae(latent_dim=2, recipe="book", seed=1)
@@ -219,17 +225,15 @@ def load_model(path) -> keras.Model:
     Example:
         >>> vae = load_model("vae.keras")  # doctest: +SKIP
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no model file at {str(path)!r}")
+    path = readable_file(path, "model file")
     try:
         model = keras.models.load_model(path)
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(f"{path}: not a readable .keras model ({err})") from err
     # A .keras file keeps the compile settings but not the DFC VAE's XLA for its parts.
     if "perceptual_features" in {layer.name for layer in model.layers}:
         _compile_parts(model, DFC_XLA_PARTS)
-    return model
+    return guard_fit(model)
 
 
 def save_weights(model: keras.Model, path) -> Path:
@@ -244,13 +248,11 @@ def save_weights(model: keras.Model, path) -> Path:
 
 def load_weights(model: keras.Model, path) -> keras.Model:
     """Load ``.weights.h5`` into `model`, explaining a latent size or architecture mismatch."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no weights file at {str(path)!r}")
+    path = readable_file(path, "weights file")
     try:
         model.load_weights(path)
-    except OSError as err:  # h5py cannot open it
-        raise ValueError(f"{path}: not a readable .weights.h5 file ({err}); is it corrupted?") \
+    except (OSError, zipfile.BadZipFile) as err:  # h5py or zipfile cannot open it
+        raise ValueError(f"{path}: not a readable weights file ({err}); is it corrupted?") \
             from err
     except (ValueError, KeyError) as err:
         # Keras's message goes on to print every value of the variable; the shapes come first.
@@ -262,6 +264,27 @@ def load_weights(model: keras.Model, path) -> keras.Model:
             "latent_dim or architecture?"
         ) from err
     return model
+
+
+def readable_file(path, kind: str) -> Path:
+    """`path` as a Path once it names a non-empty file that, for ``.keras``, is a zip archive.
+
+    Otherwise an error names the file and what is wrong with it, where Keras would say
+    "File not found" of a file that exists.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no {kind} at {str(path)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder; expected a {kind}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: is empty (0 bytes); expected a {kind}")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path}: is not a .keras archive (not a zip file): truncated, or another kind of "
+            "file renamed; expected a file written by save_model()"
+        )
+    return path
 
 
 def latent_dim_of(model: keras.Model) -> int:
@@ -295,6 +318,7 @@ def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
     measured it faster there), otherwise Keras's own choice (XLA with a GPU only). When
     that leaves the model without XLA on TensorFlow, the sub-models named in `xla_parts`
     still train under XLA, forward and backward; ``jit_compile=False`` turns XLA off for all.
+    Its ``fit`` stops on a NaN loss (:func:`vaelab.training.guard_fit`).
     """
     auto = isinstance(jit_compile, str) and jit_compile == "auto"
     if isinstance(jit_compile, (bool, np.bool_)):
@@ -305,7 +329,7 @@ def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
         jit_compile = True
     model.compile(optimizer=optimizer, jit_compile=jit_compile)
     _compile_parts(model, xla_parts if auto else ())
-    return model
+    return guard_fit(model)
 
 
 def _compile_parts(model, names):

@@ -23,14 +23,30 @@ PRETRAINED = ("classifier", "vae", "dfc_vae", "vae_2d", "cvae", "cvaegan")
 def manifest(weights_dir=None) -> dict:
     """The manifest of shipped weights: {name: entry}, empty when none are shipped.
 
+    A `weights_dir` that is not a folder, and a manifest that is not valid, are errors
+    naming the file.
+
     Example:
         >>> sorted(manifest())  # doctest: +SKIP
-        ['classifier', 'dfc_vae', 'vae', 'vae_2d']
+        ['classifier', 'cvaegan', 'dfc_vae', 'vae', 'vae_2d']
     """
-    path = Path(weights_dir or WEIGHTS_DIR) / "manifest.json"
+    folder = Path(weights_dir or WEIGHTS_DIR).expanduser()
+    if weights_dir is not None and not folder.is_dir():
+        raise FileNotFoundError(f"weights_dir: no folder at {str(folder)!r}")
+    path = folder / "manifest.json"
     if not path.exists():
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))["models"]
+    try:
+        models = json.loads(path.read_text(encoding="utf-8"))["models"]
+    except (ValueError, KeyError, TypeError) as err:  # JSONDecodeError is a ValueError
+        raise ValueError(
+            f"{path}: not a valid manifest ({type(err).__name__}: {err}); expected JSON "
+            '{"models": {name: entry}} as written by export_pretrained()'
+        ) from err
+    if not isinstance(models, dict):
+        raise ValueError(f"{path}: \"models\" must map names to entries, got "
+                         f"{type(models).__name__}")
+    return models
 
 
 def available_pretrained(weights_dir=None) -> list:
@@ -50,11 +66,7 @@ def load_pretrained(name: str, weights_dir=None) -> keras.Model:
     """
     entries = manifest(weights_dir)
     if name not in entries:
-        shipped = ", ".join(sorted(entries)) or "none"
-        raise ValueError(
-            f"name: no pretrained model {name!r}; expected one of {list(PRETRAINED)} "
-            f"(shipped here: {shipped})"
-        )
+        raise _not_shipped(name, entries, Path(weights_dir or WEIGHTS_DIR).expanduser())
     entry = entries[name]
     model = _build(entry, weights_dir)
     path = verified_weights_file(name, weights_dir)
@@ -66,12 +78,28 @@ def load_pretrained(name: str, weights_dir=None) -> keras.Model:
     return model
 
 
+def _not_shipped(name, entries, folder) -> Exception:
+    """The error for a model `name` absent from the manifest in `folder`: which file is
+    missing, or which names can be loaded from it."""
+    if not (folder / "manifest.json").exists():
+        return FileNotFoundError(
+            f"name: cannot load pretrained {name!r}: {folder / 'manifest.json'} does not exist "
+            "(no pretrained weights are shipped there)"
+        )
+    shipped = ", ".join(repr(n) for n in sorted(entries)) or "none"
+    known = (f"{name!r} is a vaelab model, but its weights are not shipped in {folder}"
+             if name in PRETRAINED else f"no pretrained model {name!r}")
+    return ValueError(f"name: {known}; expected one of those shipped there: {shipped}")
+
+
 def verified_weights_file(name: str, weights_dir=None) -> Path:
     """Path of `name`'s weights file once its sha256 matches the manifest."""
     entry = manifest(weights_dir)[name]
-    path = Path(weights_dir or WEIGHTS_DIR) / entry["file"]
-    if not path.exists():
-        raise FileNotFoundError(f"pretrained weights for {name!r} are missing: {path}")
+    path = Path(weights_dir or WEIGHTS_DIR).expanduser() / entry["file"]
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"pretrained weights for {name!r} are missing: {path} (listed in "
+            f"{path.parent / 'manifest.json'}); reinstall vaelab")
     actual = sha256_file(path)
     if actual != entry["sha256"]:
         raise ValueError(

@@ -39,6 +39,7 @@ def paired_ttest(a, b, conf_level: float = 0.95, engine: str = "scipy") -> TTest
         2.0
     """
     a, b = _pair(a, b)
+    varying_differences(a, b)
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level: expected a number strictly between 0 and 1, got {conf_level}")
     if engine == "scipy":
@@ -53,17 +54,38 @@ def paired_ttest(a, b, conf_level: float = 0.95, engine: str = "scipy") -> TTest
 
 
 def wilcoxon_test(a, b):
-    """Two-sided Wilcoxon signed-rank test of ``a - b``: ``(statistic, pvalue)``."""
+    """Two-sided Wilcoxon signed-rank test of ``a - b``: ``(statistic, pvalue)``.
+
+    All differences 0 is an error: the test is undefined (R's p-value is NA, SciPy's 1).
+    """
     a, b = _pair(a, b)
+    if not np.any(a - b):
+        raise ValueError("a - b: all paired differences are 0, so the Wilcoxon signed-rank "
+                         "test is undefined")
     res = sps.wilcoxon(a, b)
     return float(res.statistic), float(res.pvalue)
 
 
 def cohens_dz(a, b) -> float:
     """Effect size of a paired difference: mean(a - b) / sd(a - b)."""
-    a, b = _pair(a, b)
-    d = a - b
+    d = varying_differences(*_pair(a, b))
     return float(d.mean() / d.std(ddof=1))
+
+
+def varying_differences(a, b) -> np.ndarray:
+    """``a - b``, refused with a ``ValueError`` when the differences are all equal.
+
+    Their standard deviation is then 0 (within rounding: R's ``t.test`` criterion, "data
+    are essentially constant"), and the t statistic and Cohen's d_z are undefined: SciPy
+    would say inf or NaN, R stops. R's ``paired_ttest()`` gives the same error.
+    """
+    d = np.asarray(a) - np.asarray(b)
+    if d.std(ddof=1) <= 10 * np.finfo(np.float64).eps * abs(d.mean()):
+        raise ValueError(
+            f"a - b: the paired differences are all equal ({d[0]:g}): their standard deviation "
+            "is 0, so the t statistic and Cohen's d_z are undefined"
+        )
+    return d
 
 
 def default_groups(labels) -> dict:
@@ -95,23 +117,41 @@ def blur_comparison(x, labels, reconstructions: dict, groups: dict | None = None
                              f"images like x, got {blur[name].size}")
     y = as_labels(labels, n=blur["original"].size)
     groups = default_groups(y) if groups is None else groups
+    masks = {group: _group_mask(group, mask, y.size) for group, mask in groups.items()}
     rows = []
-    for group, mask in groups.items():
-        mask = np.asarray(mask, dtype=bool)
+    for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):
-            va, vb = blur[a][mask], blur[b][mask]
-            t = paired_ttest(va, vb, conf_level=conf_level)
-            w_stat, w_p = wilcoxon_test(va, vb)
-            rows.append({
-                "group": group, "a": a, "b": b, "n": int(mask.sum()),
-                "mean_a": float(va.mean()), "mean_b": float(vb.mean()),
-                "mean_difference": t.mean_difference,
-                "t_statistic": t.statistic, "df": t.df, "t_pvalue": t.pvalue,
-                "ci_low": t.conf_int[0], "ci_high": t.conf_int[1],
-                "wilcoxon_statistic": w_stat, "wilcoxon_pvalue": w_p,
-                "cohens_dz": cohens_dz(va, vb),
-            })
+            try:
+                rows.append({"group": group, "a": a, "b": b, "n": int(mask.sum()),
+                             **_compare(blur[a][mask], blur[b][mask], conf_level)})
+            except ValueError as err:
+                raise ValueError(f"groups[{group!r}], {a} vs {b}: {err}") from err
     return pd.DataFrame(rows)
+
+
+def _compare(va, vb, conf_level) -> dict:
+    """One row of :func:`blur_comparison`: every test of ``va - vb``."""
+    t = paired_ttest(va, vb, conf_level=conf_level)
+    w_stat, w_p = wilcoxon_test(va, vb)
+    return {
+        "mean_a": float(va.mean()), "mean_b": float(vb.mean()),
+        "mean_difference": t.mean_difference,
+        "t_statistic": t.statistic, "df": t.df, "t_pvalue": t.pvalue,
+        "ci_low": t.conf_int[0], "ci_high": t.conf_int[1],
+        "wilcoxon_statistic": w_stat, "wilcoxon_pvalue": w_p,
+        "cohens_dz": cohens_dz(va, vb),
+    }
+
+
+def _group_mask(group, mask, n: int) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.dtype != bool or mask.shape != (n,):
+        raise ValueError(f"groups[{group!r}]: expected a boolean mask of length {n} (one per "
+                         f"image), got dtype {mask.dtype} and shape {mask.shape}")
+    if mask.sum() < 2:
+        raise ValueError(f"groups[{group!r}]: selects {int(mask.sum())} image(s); expected at "
+                         "least 2 for paired tests")
+    return mask
 
 
 def _pair(a, b):

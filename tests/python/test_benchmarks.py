@@ -44,7 +44,7 @@ def test_the_verdict_uses_the_sum_of_fifteen_epochs(dfc_epochs, epoch, verdict):
 def test_a_short_run_writes_every_epoch(tmp_path):
     data = synthetic_mnist_npz(tmp_path / "mnist", n_train=64).parent
     out = tmp_path / "dfc.json"
-    run = run_python([str(SCRIPT), "--epochs", "2", "--images", "64", "--data", str(data),
+    run = run_python([str(SCRIPT), "--epochs", "2", "--images", "64", "--data", str(data), "--no-verify",
                       "--json", str(out)])
     res = json.loads(out.read_text())
     assert res["images"] == 64 and len(res["epoch_s"]) == len(res["loss"]) == 2
@@ -61,7 +61,8 @@ def test_bad_arguments_are_refused(capsys, dfc_epochs):
 def test_more_images_than_mnist_has_is_refused(dfc_epochs, tmp_path):
     data = synthetic_mnist_npz(tmp_path, n_train=64).parent
     with pytest.raises(SystemExit, match="--images 65: MNIST's training set has only 64"):
-        dfc_epochs.time_training(dfc_epochs.parse_args(["--images", "65", "--data", str(data)]))
+        dfc_epochs.time_training(dfc_epochs.parse_args(["--images", "65", "--data", str(data),
+                                                        "--no-verify"]))
 
 
 def test_distance_benchmark_runs_and_both_implementations_agree(mnist):

@@ -18,11 +18,17 @@ def test_as_images_accepts_batches_and_single_images(shape, n):
     np.testing.assert_allclose(out.reshape(-1), x.reshape(-1).astype(np.float32))
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int32, bool])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32])
 def test_as_images_refuses_integer_pixels(dtype):
+    gray = np.zeros((2, 28, 28), dtype)
+    gray[0, 5, 5] = 255
     with pytest.raises(ValueError, match=rf"x: expected floating-point pixels in \[0, 1\], got "
                                          rf"integer dtype {np.dtype(dtype).name}; divide by 255"):
-        as_images(np.zeros((2, 28, 28), dtype), "x")
+        as_images(gray, "x")
+    # 0/1 integers are not gray levels: dividing them by 255 would be wrong.
+    with pytest.raises(ValueError, match=rf"integer dtype {np.dtype(dtype).name}; convert them "
+                                         r"with x\.astype\('float32'\)$"):
+        as_images(np.ones((2, 28, 28), dtype), "x")
 
 
 def test_as_images_refuses_non_numbers():
@@ -60,7 +66,8 @@ def test_as_images_value_range():
     x = np.zeros((2, 28, 28), np.float32)
     x[1, 3, 3] = 255.0
     with pytest.raises(ValueError, match=r"expected pixel values in \[0, 1\], got range "
-                                         r"\[0, 255\]; divide by 255 first"):
+                                         r"\[0, 255\]; they look like gray levels 0\.\.255: "
+                                         r"divide by 255 first"):
         as_images(x)
     x[1, 3, 3] = -0.5
     with pytest.raises(ValueError, match=r"got range \[-0\.5, 0\]$"):

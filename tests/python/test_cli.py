@@ -52,7 +52,7 @@ def test_python_dash_m_runs_the_cli():
 def test_train_a_tiny_vae(tmp_path, data_dir, capsys):
     out = tmp_path / "out"
     code = main(["train", "--model", "vae_2d", "--subset", "48", "--epochs", "1",
-                 "--data", str(data_dir), "--out", str(out)])
+                 "--data", str(data_dir), "--no-verify", "--out", str(out)])
     assert code == 0
     assert f"saved {out / 'vae_2d.weights.h5'}" in capsys.readouterr().out
     assert_no_temp_files(out, ["vae_2d.weights.h5"])
@@ -62,8 +62,8 @@ def test_train_a_tiny_vae(tmp_path, data_dir, capsys):
 
 def test_train_a_tiny_dfc_vae_on_a_given_classifier(tmp_path, data_dir, tiny_weights_dir):
     code = main(["train", "--model", "dfc_vae", "--subset", "32", "--epochs", "1",
-                 "--batch-size", "16", "--data", str(data_dir), "--out", str(tmp_path),
-                 "--classifier", str(tiny_weights_dir / "classifier.weights.h5")])
+                 "--batch-size", "16", "--data", str(data_dir), "--no-verify",
+                 "--out", str(tmp_path), "--classifier", str(tiny_weights_dir / "classifier.weights.h5")])
     assert code == 0
     dfc = vaelab.build_dfc_vae(vaelab.build_perceptual_model(), latent_dim=5)
     vaelab.load_weights(dfc, tmp_path / "dfc_vae.weights.h5")
@@ -71,7 +71,7 @@ def test_train_a_tiny_dfc_vae_on_a_given_classifier(tmp_path, data_dir, tiny_wei
 
 def test_evaluate_writes_a_report(tmp_path, data_dir, tiny_weights_dir, capsys):
     code = main(["evaluate", "--weights-dir", str(tiny_weights_dir), "--data", str(data_dir),
-                 "--subset", "60", "--out", str(tmp_path)])
+                 "--no-verify", "--subset", "60", "--out", str(tmp_path)])
     assert code == 0
     captured = capsys.readouterr()
     assert "evaluating on 100 test images" in captured.err
@@ -84,7 +84,7 @@ def test_evaluate_writes_a_report(tmp_path, data_dir, tiny_weights_dir, capsys):
 
 def test_demo_trains_briefly_without_shipped_weights(tmp_path, data_dir, monkeypatch, capsys):
     monkeypatch.setattr(vaelab.pretrained, "available_pretrained", lambda weights_dir=None: [])
-    code = main(["demo", "--subset", "40", "--epochs", "1", "--data", str(data_dir),
+    code = main(["demo", "--subset", "40", "--epochs", "1", "--data", str(data_dir), "--no-verify",
                  "--out", str(tmp_path)])
     assert code == 0
     assert "no pretrained weights shipped: training briefly" in capsys.readouterr().err
@@ -96,8 +96,10 @@ def test_demo_trains_briefly_without_shipped_weights(tmp_path, data_dir, monkeyp
     (["train", "--model", "vae", "--data", "{missing}"],
      r"vaelab train: error: MNIST not found at path='.*missing'"),
     (["evaluate", "--weights-dir", "{empty}", "--data", "{data}"],
-     r"vaelab evaluate: error: name: no pretrained model 'vae'; .*\(shipped here: none\)"),
-    (["train", "--model", "dfc_vae", "--classifier", "{missing}/c.weights.h5", "--data", "{data}"],
+     r"vaelab evaluate: error: name: cannot load pretrained 'vae': .*empty/manifest\.json "
+     r"does not exist"),
+    (["train", "--model", "dfc_vae", "--classifier", "{missing}/c.weights.h5", "--data", "{data}",
+      "--no-verify"],
      r"vaelab train: error: no weights file at '.*c\.weights\.h5'"),
 ])
 def test_errors_exit_with_code_2(tmp_path, data_dir, capsys, args, message):

@@ -111,7 +111,7 @@ def test_read_idx_missing_file(tmp_path):
 @pytest.mark.parametrize("ext", [".gz", ""])
 def test_load_mnist_from_idx_files(tmp_path, full_size_arrays, ext):
     folder = write_mnist_idx(tmp_path / "mnist", full_size_arrays, ext)
-    (x_train, y_train), (x_test, y_test) = vaelab.load_mnist(folder, download=False)
+    (x_train, y_train), (x_test, y_test) = vaelab.load_mnist(folder, download=False, verify=False)
     assert x_train.shape == (N_TRAIN, 28, 28, 1) and x_test.shape == (N_TEST, 28, 28, 1)
     assert x_train.dtype == np.float32 and y_train.dtype == np.uint8
     np.testing.assert_array_equal(y_test, np.arange(N_TEST) % 10)
@@ -127,14 +127,14 @@ def test_load_mnist_wrong_counts(tmp_path, full_size_arrays):
     folder = write_mnist_idx(tmp_path, arrays, ".gz")
     with pytest.raises(ValueError, match=r"expected 60000 train images and labels, got 100 "
                                          r"images and 100 labels"):
-        vaelab.load_mnist(folder)
+        vaelab.load_mnist(folder, verify=False)
 
 
 def test_load_mnist_labels_file_holding_images(tmp_path, full_size_arrays):
     folder = write_mnist_idx(tmp_path, full_size_arrays, ".gz")
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", full_size_arrays["test"][0])
     with pytest.raises(ValueError, match=r"test images must be 3-d and labels 1-d"):
-        vaelab.load_mnist(folder)
+        vaelab.load_mnist(folder, verify=False)
 
 
 def test_load_mnist_labels_beyond_nine(tmp_path, full_size_arrays):
@@ -143,14 +143,14 @@ def test_load_mnist_labels_beyond_nine(tmp_path, full_size_arrays):
     labels[17] = 12
     write_idx(folder / "t10k-labels-idx1-ubyte", labels)
     with pytest.raises(ValueError, match=r"labels must be digits 0\.\.9, found 12"):
-        vaelab.load_mnist(folder)
+        vaelab.load_mnist(folder, verify=False)
 
 
 # --- mnist.npz ----------------------------------------------------------------------------
 
 def test_load_mnist_from_npz(tmp_path):
     synthetic_mnist_npz(tmp_path, n_train=30, n_test=20)
-    (x_train, y_train), (x_test, y_test) = vaelab.load_mnist(tmp_path)
+    (x_train, y_train), (x_test, y_test) = vaelab.load_mnist(tmp_path, verify=False)
     assert x_train.shape == (30, 28, 28, 1) and x_test.shape == (20, 28, 28, 1)
     assert x_train.dtype == np.float32 and 0.0 <= x_train.min() and x_train.max() <= 1.0
     with np.load(tmp_path / "mnist.npz") as raw:
@@ -162,7 +162,7 @@ def test_npz_missing_array(tmp_path):
     np.savez(tmp_path / "mnist.npz", x_train=np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(ValueError, match=r"mnist\.npz: expected an npz with x_train, y_train, "
                                          r"x_test, y_test"):
-        vaelab.load_mnist(tmp_path)
+        vaelab.load_mnist(tmp_path, verify=False)
 
 
 def test_npz_wrong_shapes(tmp_path):
@@ -171,7 +171,7 @@ def test_npz_wrong_shapes(tmp_path):
              x_test=np.zeros((2, 32, 32), np.uint8), y_test=np.zeros(2, np.uint8))
     with pytest.raises(ValueError, match=r"expected x_test of shape \(n, 28, 28\) and y_test "
                                          r"of shape \(n,\), got \(2, 32, 32\) and \(2,\)"):
-        vaelab.load_mnist(tmp_path)
+        vaelab.load_mnist(tmp_path, verify=False)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
@@ -180,7 +180,7 @@ def test_npz_corrupted(tmp_path, damage):
     raw = path.read_bytes()
     path.write_bytes(b"not a zip file" if damage == "garbage" else raw[: len(raw) // 2])
     with pytest.raises(ValueError, match=r"mnist\.npz: expected an npz"):
-        vaelab.load_mnist(tmp_path)
+        vaelab.load_mnist(tmp_path, verify=False)
 
 
 # --- where load_mnist looks ---------------------------------------------------------------
@@ -202,21 +202,21 @@ def which(found):
 
 
 def test_search_order_path_first(places):
-    assert which(vaelab.load_mnist(places[1])) == 1
+    assert which(vaelab.load_mnist(places[1], verify=False)) == 1
 
 
 def test_search_order_env_before_keras_cache(places):
-    assert which(vaelab.load_mnist()) == 2
+    assert which(vaelab.load_mnist(verify=False)) == 2
 
 
 def test_search_order_keras_cache_last(places, monkeypatch):
     monkeypatch.delenv("VAELAB_DATA")
-    assert which(vaelab.load_mnist()) == 3
+    assert which(vaelab.load_mnist(verify=False)) == 3
 
 
 def test_search_falls_through_an_empty_env_folder(places, tmp_path, monkeypatch):
     monkeypatch.setenv("VAELAB_DATA", str(tmp_path / "empty"))
-    assert which(vaelab.load_mnist(download=False)) == 3
+    assert which(vaelab.load_mnist(download=False, verify=False)) == 3
 
 
 def test_keras_cache_defaults_to_home(tmp_path, monkeypatch):
@@ -224,18 +224,18 @@ def test_keras_cache_defaults_to_home(tmp_path, monkeypatch):
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     synthetic_mnist_npz(tmp_path / ".keras" / "datasets", n_train=5, n_test=5, label=4)
-    assert which(vaelab.load_mnist(download=False)) == 4
+    assert which(vaelab.load_mnist(download=False, verify=False)) == 4
 
 
 def test_not_found_lists_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("VAELAB_DATA", str(tmp_path / "env"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
     with pytest.raises(FileNotFoundError) as err:
-        vaelab.load_mnist(download=False)
+        vaelab.load_mnist(download=False, verify=False)
     message = str(err.value)
     assert "MNIST not found" in message
-    assert f"  - {tmp_path / 'env'}\n" in message
-    assert f"  - {tmp_path / 'kh' / 'datasets'}\n" in message
+    assert f"  - {tmp_path / 'env'}: no such folder\n" in message
+    assert f"  - {tmp_path / 'kh' / 'datasets'}: no such folder\n" in message
     assert "set VAELAB_DATA" in message
 
 
@@ -245,7 +245,7 @@ def test_not_found_at_given_path(tmp_path, monkeypatch):
     # An explicit path never falls back to VAELAB_DATA or the cache.
     with pytest.raises(FileNotFoundError, match=r"MNIST not found at path='.*nowhere'.*"
                                                 r"t10k-images-idx3-ubyte\.gz"):
-        vaelab.load_mnist(tmp_path / "nowhere")
+        vaelab.load_mnist(tmp_path / "nowhere", verify=False)
 
 
 def test_load_mnist_downloads_into_keras_cache(tmp_path, monkeypatch):
@@ -259,7 +259,7 @@ def test_load_mnist_downloads_into_keras_cache(tmp_path, monkeypatch):
         return dest
 
     monkeypatch.setattr(data, "download_mnist", fake_download)
-    assert which(vaelab.load_mnist()) == 8
+    assert which(vaelab.load_mnist(verify=False)) == 8
     assert calls == [tmp_path / "kh" / "datasets"]
 
 
@@ -272,7 +272,7 @@ def test_load_mnist_download_failure(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data, "download_mnist", offline)
     with pytest.raises(FileNotFoundError, match=r"the download failed \(no network\)"):
-        vaelab.load_mnist()
+        vaelab.load_mnist(verify=False)
 
 
 # --- download_mnist -----------------------------------------------------------------------

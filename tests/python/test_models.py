@@ -275,7 +275,7 @@ def test_save_and_load_model_errors(tmp_path, vae):
     with pytest.raises(FileNotFoundError, match=r"no model file at '.*missing\.keras'"):
         vaelab.load_model(tmp_path / "missing.keras")
     (tmp_path / "bad.keras").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match=r"bad\.keras: not a readable \.keras model"):
+    with pytest.raises(ValueError, match=r"bad\.keras: is not a \.keras archive"):
         vaelab.load_model(tmp_path / "bad.keras")
 
 
@@ -318,7 +318,7 @@ def test_load_weights_errors(tmp_path, vae):
     with pytest.raises(FileNotFoundError, match=r"no weights file at '.*nope\.weights\.h5'"):
         vaelab.load_weights(vae, tmp_path / "nope.weights.h5")
     (tmp_path / "bad.weights.h5").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match=r"bad\.weights\.h5: not a readable \.weights\.h5 file"):
+    with pytest.raises(ValueError, match=r"bad\.weights\.h5: not a readable weights file"):
         vaelab.load_weights(vae, tmp_path / "bad.weights.h5")
     with pytest.raises(ValueError, match=r"path: expected a file name ending in \.weights\.h5"):
         vaelab.save_weights(vae, tmp_path / "vae.h5")

@@ -62,7 +62,9 @@ def test_nan_weights_stop_training_with_a_clear_message():
     kernel = vae.get_layer("decoder").weights[0]
     kernel.assign(np.full(kernel.shape, np.nan, np.float32))
     with pytest.raises(TrainingDivergedError, match=r"training stopped: the loss became nan at "
-                                                    r"epoch 1, batch 1; lower the learning rate"):
+                                                    r"epoch 1, batch 1\. The model's weights are "
+                                                    r"restored to those before training; lower "
+                                                    r"the learning rate"):
         vaelab.train_vae(vae, x, epochs=2, batch_size=8, verbose=0)
 
 

@@ -22,9 +22,9 @@ test_that("load_mnist() keeps Python's pixels at their indices", {
 })
 
 test_that("load_mnist() checks its arguments and reports a missing folder", {
-  expect_error(load_mnist(splits = "validation"), "splits: expected", class = "vaelab_input_error")
   expect_error(load_mnist(download = "yes"), "download: expected TRUE or FALSE")
   skip_if_no_vaelab()
+  expect_error(load_mnist(splits = "validation"), "splits: expected", class = "vaelab_ValueError")
   err <- tryCatch(load_mnist(path = tempfile("nothing-here")), error = identity)
   expect_s3_class(err, "vaelab_FileNotFoundError")
   expect_match(conditionMessage(err), "MNIST not found at path=")

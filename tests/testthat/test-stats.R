@@ -74,7 +74,7 @@ test_that("blur_comparison() accepts groups and rejects bad ones", {
   expect_identical(table$group, c("first", "second"))
   expect_error(blur_comparison(x, labels, list(x / 2)), "named list")
   expect_error(blur_comparison(x, labels, list(half = x / 2), groups = list(a = TRUE)),
-               "logical vectors of length 10")
+               "groups[[\"a\"]]: expected a logical vector of length 10", fixed = TRUE)
   expect_error(blur_comparison(x, labels, list(half = x[1:5, , , , drop = FALSE])),
                "expected 10 images like x")
 })

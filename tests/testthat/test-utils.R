@@ -15,13 +15,13 @@ test_that("as_images accepts the documented shapes and returns n x 28 x 28 x 1",
 test_that("as_images rejects wrong types, shapes and values with classed R errors", {
   expect_error(vaelab:::as_images("a"), class = "vaelab_input_error")
   expect_error(vaelab:::as_images(data.frame(a = 1)), "numeric array of images")
-  expect_error(vaelab:::as_images(array(0L, c(2, 28, 28, 1))), "divide by 255")
+  expect_error(vaelab:::as_images(array(255L, c(2, 28, 28, 1))), "integers; divide by 255")
   expect_error(vaelab:::as_images(runif(784)), "got numeric \\(length 784\\)")
   expect_error(vaelab:::as_images(array(0, c(2, 28, 27, 1))), "2 x 28 x 27 x 1")
   expect_error(vaelab:::as_images(array(0, c(2, 28, 28, 3))), "n x 28 x 28 x 1")
   expect_error(vaelab:::as_images(array(NA_real_, c(1, 28, 28, 1))), "NA or infinite")
   expect_error(vaelab:::as_images(array(255, c(1, 28, 28, 1))),
-               "range \\[255, 255\\]; divide by 255 first")
+               "range \\[255, 255\\]; they look like gray levels 0..255: divide by 255 first")
   expect_error(vaelab:::as_images(array(0, c(0, 28, 28, 1))), "at least one image")
 })
 
