@@ -6,7 +6,7 @@ OUT    ?= out
 # The R package finds the Python core through this interpreter.
 export VAELAB_PYTHON := $(PY)
 export RETICULATE_PYTHON := $(PY)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+
 # Offline data for this project's machines; elsewhere the loader downloads MNIST itself.
 ifneq ($(wildcard ../shared/data/mnist),)
 VAELAB_DATA ?= ../shared/data/mnist

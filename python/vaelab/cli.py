@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .output import show_progress
+
 MODELS = ("classifier", "vae", "dfc_vae", "vae_2d")
 # Recipes of the shipped models: (latent_dim, loss recipe, batch size, epochs).
 RECIPES = {"vae": (5, "elbo", 32, 15), "dfc_vae": (5, "elbo", 32, 15), "vae_2d": (2, "book", 16, 10)}
@@ -15,6 +17,7 @@ RECIPES = {"vae": (5, "elbo", 32, 15), "dfc_vae": (5, "elbo", 32, 15), "vae_2d":
 def main(argv=None) -> int:
     """Entry point of the ``vaelab`` command."""
     args = _parser().parse_args(argv)
+    show_progress()
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError) as err:
