@@ -86,6 +86,7 @@ site: setup-r setup-site
 	Rscript -e 'options(pkgdown.internet = FALSE); pkgdown::build_site(".", preview = FALSE)'
 	$(PY) -m pdoc --docformat google --template-directory docs/pdoc -o $(SITE)/python vaelab
 	mkdir -p $(SITE)/notebooks && cp notebooks/*.ipynb $(SITE)/notebooks/
+	$(PY) docs/finish_site.py $(SITE)
 
 # The site in headless Chromium: screenshots in $(SITE)-check/, no broken link or image, no
 # console error.

@@ -81,7 +81,11 @@ class Chromium:
                 events.append(message)
 
     def visit(self, url: str, screenshot: Path, settle: float = 1.0) -> Visit:
-        """Load `url`, wait for it and a moment more, save a full-page PNG, report failures."""
+        """Load `url`, wait for it and a moment more, save a full-page PNG, report failures.
+
+        An ``<img src="">`` is no image to load (pkgdown 2.0.7 writes one where a package
+        has no logo) and is not counted.
+        """
         events = []
         self.call("Page.navigate", events, url=url)
         deadline = time.monotonic() + 60
@@ -99,7 +103,8 @@ class Chromium:
         self.socket.settimeout(60)
         visit = _visit_from(url, events)
         page = self.call("Runtime.evaluate", returnByValue=True, expression="""({
-            images: Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0]),
+            images: Array.from(document.images).filter(i => i.getAttribute('src'))
+                .map(i => [i.src, i.complete && i.naturalWidth > 0]),
             links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href)})""")
         found = page["result"]["value"]
         visit.image_count = len(found["images"])

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from chromium import Chromium
+from vaelab.output import NOISE, RETRACING
 
 PAGES = {"home": "index.html", "article": "articles/dfc-vae.html",
          "reference": "reference/build_vae.html", "python": "python/vaelab.html"}
@@ -72,6 +73,12 @@ def test_sites_link_to_each_other(site):
     assert 'href="../index.html"' in python_home
 
 
+def test_knitted_lessons_show_no_tensorflow_noise(site):
+    for page in sorted((site / "articles").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert not NOISE.search(text) and RETRACING not in text, page.name
+
+
 @pytest.fixture(scope="module")
 def browser():
     with Chromium() as chromium:
@@ -95,4 +102,4 @@ def test_page_opens_cleanly_in_chromium(browser, site, shots, name):
     assert visit.broken_images == []
     assert (shots / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     if name == "article":
-        assert visit.image_count >= 5  # the lesson's figures
+        assert visit.image_count >= 4  # the lesson's four figures
