@@ -6,7 +6,7 @@ OUT    ?= out
 # The R package finds the Python core through this interpreter.
 export VAELAB_PYTHON := $(PY)
 export RETICULATE_PYTHON := $(PY)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+
 # Offline data for this project's machines; elsewhere the loader downloads MNIST itself.
 ifneq ($(wildcard ../shared/data/mnist),)
 VAELAB_DATA ?= ../shared/data/mnist
@@ -17,10 +17,13 @@ export VAELAB_DATA := $(abspath $(VAELAB_DATA))
 endif
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
           r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
+# The documentation site and its browser check.
+SITE_DEBS := r-cran-pkgdown chromium
+SITE   := site
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
-.PHONY: setup setup-r demo test test-python test-r test-install check-r r-package docs \
-        benchmark report clean
+.PHONY: setup setup-r setup-site demo test test-python test-r test-install test-site check-r \
+        r-package docs site notebooks benchmark report clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -41,7 +44,7 @@ $(VENV)/.installed-r: $(VENV)/.installed
 demo: setup
 	$(PY) -m vaelab demo --out $(OUT)
 
-test: test-python test-r test-install
+test: test-python test-r test-install test-site
 
 test-python: setup-r
 	$(PY) -m pytest -q
@@ -69,6 +72,31 @@ test-install: setup-r
 docs:
 	Rscript -e 'roxygen2::roxygenise()'
 
+# pkgdown and Chromium from Debian, when root and missing.
+setup-site:
+	@Rscript -e 'quit(status = !requireNamespace("pkgdown", quietly = TRUE))' && \
+	  command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SITE_DEBS); } || \
+	  { echo "install Debian packages $(SITE_DEBS)"; exit 1; }
+
+# The R site (pkgdown: home, reference, articles) with the Python API reference (pdoc) in
+# $(SITE)/python and the notebooks in $(SITE)/notebooks. Offline: no CRAN lookups.
+site: setup-r setup-site
+	rm -rf $(SITE)
+	Rscript -e 'options(pkgdown.internet = FALSE); pkgdown::build_site(".", preview = FALSE)'
+	$(PY) -m pdoc --docformat google --template-directory docs/pdoc -o $(SITE)/python vaelab
+	mkdir -p $(SITE)/notebooks && cp notebooks/*.ipynb $(SITE)/notebooks/
+	$(PY) docs/finish_site.py $(SITE)
+
+# The site in headless Chromium: screenshots in $(SITE)-check/, no broken link or image, no
+# console error.
+test-site: site
+	$(PY) -m pytest -q tests/site --site $(SITE) --shots $(SITE)-check
+
+# The notebooks, from the vignettes' text and Python chunks.
+notebooks: setup-r
+	$(PY) notebooks/make_notebooks.py
+
 benchmark: setup-r
 	$(PY) benchmarks/train_speed.py
 
@@ -76,4 +104,4 @@ report: setup
 	$(PY) data-raw/make_report.py
 
 clean:
-	rm -rf $(VENV) vaelab.Rcheck vaelab_*.tar.gz inst/python $(OUT)
+	rm -rf $(VENV) vaelab.Rcheck vaelab_*.tar.gz inst/python $(OUT) $(SITE) $(SITE)-check

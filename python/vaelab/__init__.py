@@ -10,6 +10,10 @@ Example:
     >>> vaelab.train_vae(vae, x_train, epochs=15)  # doctest: +SKIP
 """
 
+from .output import import_backend as _import_backend
+
+_import_backend()  # before any module imports Keras: see vaelab.output
+
 from .data import download_mnist, load_mnist, read_idx
 from .distances import (KIDResult, frechet_distance, generation_scores, image_features,
                         kernel_inception_distance)

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .files import check_writable
+from .output import show_progress
 
 MODELS = ("classifier", "vae", "dfc_vae", "vae_2d")
 # Recipes of the shipped models: (latent_dim, loss recipe, batch size, epochs).
@@ -20,6 +21,7 @@ def main(argv=None) -> int:
     from .training import TrainingDivergedError
 
     args = _parser().parse_args(argv)
+    show_progress()
     try:
         return args.run(args)
     except (ValueError, OSError, TrainingDivergedError) as err:

@@ -17,6 +17,7 @@ from .checks import as_images, as_labels, positive_int
 from .files import atomic_path
 from .layers import Conv2D, PerceptualVariationalLayer, Sampling, VariationalLayer
 from .losses import check_recipe
+from .output import keras_verbose
 from .training import guard_fit
 
 DEFAULT_PERCEPTUAL_LAYERS = ("conv1", "conv2")
@@ -137,7 +138,7 @@ def train_perceptual_model(x, y, epochs: int = 10, batch_size: int = 128,
                         metrics=["accuracy"])
     trainer.fit(x, y, epochs=positive_int(epochs, "epochs"),
                 batch_size=positive_int(batch_size, "batch_size"),
-                validation_data=validation_data, verbose=verbose)
+                validation_data=validation_data, verbose=keras_verbose(verbose))
     return model
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
-matplotlib.use("Agg", force=False)
+# Files need no window; a backend chosen in MPLBACKEND (Jupyter's inline one) is kept.
+if not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 

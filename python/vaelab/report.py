@@ -15,6 +15,7 @@ from .cvae import generation_accuracy, is_conditional, reconstruct_any, style_tr
 from .files import write_text
 from .inference import interpolate, latent_grid
 from .metrics import classifier_accuracy, laplacian_variance, reconstruction_errors
+from .output import progress
 from .plots import (plot_images, plot_interpolations, plot_laplacian_boxplot,
                     plot_laplacian_histograms, plot_manifold, save_figure)
 from .stats import blur_comparison, default_groups
@@ -42,11 +43,16 @@ def evaluate(models: dict, classifier, x, labels, generated_per_class: int = 0) 
     `generated_per_class` > 0 they also generate that many digits of each class, scored by
     `classifier` (``"generation_accuracy"``: does a generated 3 classify as a 3?).
     """
-    recs = {name: reconstruct_any(model, x, labels) for name, model in models.items()}
+    recs = {}
+    for name, model in models.items():
+        progress.info("reconstructing %d test images with the %s", len(x), name)
+        recs[name] = reconstruct_any(model, x, labels)
     groups = default_groups(labels)
+    progress.info("measuring blur and running the paired tests")
     blur = {"original": laplacian_variance(x)}
     blur.update({name: laplacian_variance(r) for name, r in recs.items()})
     tests = blur_comparison(x, labels, recs)
+    progress.info("classifying originals and reconstructions")
     accuracy = {"original": classifier_accuracy(classifier, x, labels)}
     accuracy.update({name: classifier_accuracy(classifier, r, labels)
                      for name, r in recs.items()})
@@ -87,6 +93,7 @@ def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
     results["generation"] = generation or {}
     recs, blur = results.pop("_reconstructions"), results.pop("_blur")
     picks = showcase_indices(labels)
+    progress.info("drawing the figures")
     figures = {"reconstructions.png": plot_images(
         {"original": x[picks], **{n: r[picks] for n, r in recs.items()}})}
     for name, model in models.items():

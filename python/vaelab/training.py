@@ -9,6 +9,7 @@ import math
 import keras
 
 from .checks import as_images, positive_int
+from .output import keras_verbose
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -105,6 +106,7 @@ def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
     number of rows. The arguments are expected checked already (see :func:`train_vae`).
     """
     callbacks = [StopOnNaN()] + list(callbacks or [])
+    verbose = keras_verbose(verbose)
     if keras.backend.backend() == "tensorflow":
         train = _tf_batches(inputs, batch_size, shuffle, seed)
         val = None if validation_inputs is None else _tf_batches(validation_inputs, batch_size,
