@@ -74,6 +74,8 @@ image_features <- function(images, model = NULL, layer = NULL) {
 #' @param n How many images each model draws.
 #' @param reference Other real images for the floor, or `NULL`.
 #' @param seed Seed for the prior draws and the KID subsets.
+#' @param features A Keras model whose layer gives the features; `NULL` for
+#'   `load_pretrained("classifier")`.
 #' @inheritParams frechet_distance
 #' @return A data frame with one row per model (and the floor first): `fid`,
 #'   `kid`, `kid_std` and `n`.
