@@ -98,8 +98,14 @@ def _data(args):
 
 
 def _train(args):
-    from .models import (build_dfc_vae, build_perceptual_model, build_vae, load_weights,
-                         save_weights, train_perceptual_model)
+    from .models import (
+        build_dfc_vae,
+        build_perceptual_model,
+        build_vae,
+        load_weights,
+        save_weights,
+        train_perceptual_model,
+    )
     from .pretrained import load_pretrained
     from .training import train_vae
 

@@ -63,7 +63,8 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
 
     Inputs are ``[images, one_hot(labels)]``; the loss is added by the core's
     :class:`~vaelab.layers.VariationalLayer`, so :func:`train_cvae` (or
-    ``model.fit([images, one_hot(labels)], None)``) trains it. Sub-models: ``encoder`` and ``decoder``.
+    ``model.fit([images, one_hot(labels)], None)``) trains it. Sub-models: ``encoder`` and
+    ``decoder``.
     `jit_compile` works as in :func:`~vaelab.build_vae` (``"auto"``: XLA on TensorFlow).
 
     Example:

@@ -104,7 +104,8 @@ def kernel_inception_distance(real, generated, features=None, layer=None,
     are as for :func:`frechet_distance`.
 
     Example:
-        >>> kernel_inception_distance(x_test, generate(vae, 10000, seed=1), seed=1).kid  # doctest: +SKIP
+        >>> fake = generate(vae, 10000, seed=1)  # doctest: +SKIP
+        >>> kernel_inception_distance(x_test, fake, seed=1).kid  # doctest: +SKIP
     """
     subsets = positive_int(subsets, "subsets")
     subset_size = positive_int(subset_size, "subset_size", minimum=2)

@@ -242,10 +242,12 @@ def finite_outputs(model, outputs):
     for a in arrays:
         bad |= ~np.isfinite(a.reshape(len(a), -1)).all(axis=1)
     if bad.any():
-        broken = sum(not np.isfinite(w).all() for w in model.get_weights())
+        weights = model.get_weights()
+        broken = sum(not np.isfinite(w).all() for w in weights)
         raise ValueError(
-            f"model {model.name!r} returned NaN or infinite values for {int(bad.sum())} input(s) although "
-            f"the inputs are finite; {broken} of its {len(model.get_weights())} weight arrays "
-            "hold NaN or infinity. Was it trained until the loss diverged? Rebuild or reload it."
+            f"model {model.name!r} returned NaN or infinite values for {int(bad.sum())} "
+            f"input(s) although the inputs are finite; {broken} of its {len(weights)} weight "
+            "arrays hold NaN or infinity. Was it trained until the loss diverged? Rebuild or "
+            "reload it."
         )
     return outputs

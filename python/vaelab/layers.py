@@ -6,8 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from .losses import (bce_reconstruction, check_recipe, kl_term,
-                     perceptual_reconstruction)
+from .losses import bce_reconstruction, check_recipe, kl_term, perceptual_reconstruction
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
@@ -42,8 +41,8 @@ class VariationalLayer(layers.Layer):
     Called on ``[x, x_decoded, z_mean, z_log_var]``. The loss is the batch mean of the
     per-image reconstruction term (binary cross-entropy) plus the KL term, weighted by
     `recipe` (see :mod:`vaelab.losses`). Both terms are also tracked as the metrics
-    ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this layer trains with
-    ``compile(optimizer)`` and ``fit(x, None)``.
+    ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this
+    layer trains with ``compile(optimizer)`` and ``fit(x, None)``.
 
     Example:
         >>> out = VariationalLayer()([x, x_decoded, z_mean, z_log_var])  # doctest: +SKIP

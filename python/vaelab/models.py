@@ -15,7 +15,7 @@ from keras import layers
 
 from .checks import as_images, as_labels, positive_int
 from .files import atomic_path
-from .layers import PerceptualVariationalLayer, ShiftedSliceConv2D, Sampling, VariationalLayer
+from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
 from .losses import check_recipe
 from .output import keras_verbose
 from .training import guard_fit
@@ -184,7 +184,7 @@ def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model
         )
     clone = keras.models.clone_model(perceptual_model)
     clone.set_weights(perceptual_model.get_weights())
-    names = [l.name for l in clone.layers]
+    names = [layer.name for layer in clone.layers]
     wanted = DEFAULT_PERCEPTUAL_LAYERS if layers is None else layers
     if isinstance(wanted, (str, int, np.integer)):
         wanted = [wanted]

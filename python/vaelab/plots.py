@@ -20,7 +20,8 @@ from .stats import default_groups  # noqa: E402
 
 
 def plot_images(rows: dict, titles=None, path=None):
-    """One row of images per entry of `rows` ({row name: images}), e.g. originals and reconstructions.
+    """One row of images per entry of `rows` ({row name: images}), e.g. originals and
+    reconstructions.
 
     Example:
         >>> fig = plot_images({"original": x[:10], "plain VAE": r[:10]})  # doctest: +SKIP

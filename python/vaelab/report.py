@@ -16,8 +16,15 @@ from .evaluation import evaluate
 from .files import write_text
 from .inference import interpolate, is_conditional, latent_grid
 from .output import progress
-from .plots import (plot_edit_rows, plot_images, plot_interpolations, plot_laplacian_boxplot,
-                    plot_laplacian_histograms, plot_manifold, save_figure)
+from .plots import (
+    plot_edit_rows,
+    plot_images,
+    plot_interpolations,
+    plot_laplacian_boxplot,
+    plot_laplacian_histograms,
+    plot_manifold,
+    save_figure,
+)
 
 # The article's hand-picked test digits 0..9.
 ARTICLE_DIGITS = (5531, 2553, 1432, 4526, 9960, 6860, 6987, 3720, 5003, 9472)
@@ -27,7 +34,8 @@ DFC_CLAIM = (("DFC VAE", "plain VAE"),)
 
 
 def showcase_indices(labels) -> list:
-    """The article's ten test digits when `labels` is the full test set, else the first of each digit."""
+    """The article's ten test digits when `labels` is the full test set, else the first of
+    each digit."""
     y = np.asarray(labels)
     if y.size == 10000 and [int(y[i]) for i in ARTICLE_DIGITS] == list(range(10)):
         return list(ARTICLE_DIGITS)
@@ -46,7 +54,8 @@ def write_report(out, models: dict, classifier, images, labels, manifold_model=N
     Every file is written atomically. Returns the report's path.
 
     Example:
-        >>> write_report("out", {"plain VAE": vae, "DFC VAE": dfc}, clf, x_test, y_test)  # doctest: +SKIP
+        >>> models = {"plain VAE": vae, "DFC VAE": dfc}  # doctest: +SKIP
+        >>> write_report("out", models, clf, x_test, y_test)  # doctest: +SKIP
     """
     out = Path(out)
     evaluation = evaluate(models, classifier, images, labels, generated_per_class)

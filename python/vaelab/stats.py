@@ -49,7 +49,8 @@ def paired_ttest(a, b, conf_level: float = 0.95, engine: str = "scipy") -> TTest
     a, b = _pair(a, b)
     varying_differences(a, b)
     if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level: expected a number strictly between 0 and 1, got {conf_level}")
+        raise ValueError("conf_level: expected a number strictly between 0 and 1, got "
+                         f"{conf_level}")
     if engine == "scipy":
         res = sps.ttest_rel(a, b)
         ci = res.confidence_interval(confidence_level=conf_level)

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import vaelab
-from helpers import synthetic_images
 
 
 def sheared_bar(shear: float) -> np.ndarray:

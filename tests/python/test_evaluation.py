@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import vaelab
+from vaelab.evaluation import Evaluation, evaluate
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +16,8 @@ def models():
 
 def test_evaluate_keeps_the_arrays_for_the_figures(models, classifier, images):
     x, y = images
-    result = vaelab.evaluate(models, classifier, x, y)
-    assert isinstance(result, vaelab.Evaluation) and result.n_images == len(x)
+    result = evaluate(models, classifier, x, y)
+    assert isinstance(result, Evaluation) and result.n_images == len(x)
     assert sorted(result.reconstructions) == ["VAE-GAN", "plain VAE"]
     np.testing.assert_array_equal(result.reconstructions["plain VAE"],
                                   vaelab.reconstruct(models["plain VAE"], x))
@@ -32,7 +33,7 @@ def test_evaluate_keeps_the_arrays_for_the_figures(models, classifier, images):
 
 def test_evaluate_scores_generated_digits_of_conditional_models(models, classifier, images):
     x, y = images
-    result = vaelab.evaluate(models, classifier, x, y, generated_per_class=2)
+    result = evaluate(models, classifier, x, y, generated_per_class=2)
     assert list(result.generation_accuracy) == ["VAE-GAN"]
     assert result.generation_accuracy["VAE-GAN"] == vaelab.generation_accuracy(
         models["VAE-GAN"], classifier, 2, seed=0)

@@ -5,7 +5,6 @@ Every case must give a clear error naming what is wrong, or a correct result."""
 
 import ctypes
 import gzip
-import json
 import os
 import re
 import shutil
@@ -20,13 +19,13 @@ import numpy as np
 import pytest
 
 import vaelab
+from helpers import assert_no_temp_files, synthetic_images, synthetic_mnist_npz, write_idx
 from vaelab import data
 from vaelab.checks import as_images
 from vaelab.cli import main
-from vaelab.files import atomic_path
 from vaelab.export import export_pretrained
+from vaelab.files import atomic_path
 from vaelab.training import TrainingDivergedError
-from helpers import assert_no_temp_files, synthetic_images, synthetic_mnist_npz, write_idx
 
 pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -72,8 +71,8 @@ def test_altered_mnist_is_refused_naming_the_file(tmp_path, alter):
     write_idx(folder / name, array)
     with pytest.raises(ValueError, match=rf"{re.escape(str(folder / name))}: sha256 [0-9a-f]{{64}} "
                                          rf"matches no known version of {re.escape(name)} "
-                                         r"\(accepted: [0-9a-f]{64} \(official.*\)\)\. The file was "
-                                         r"altered or corrupted: .*verify=False"):
+                                         r"\(accepted: [0-9a-f]{64} \(official.*\)\)\. "
+                                         r"The file was altered or corrupted: .*verify=False"):
         vaelab.load_mnist(folder, splits="test")
     # Opting out loads the altered data as it is.
     x_test, y_test = vaelab.load_mnist(folder, splits="test", verify=False)

@@ -70,7 +70,8 @@ def test_decode_refuses_a_latent_size_that_does_not_match(vae):
 
 
 def test_encode_refuses_bad_images(vae):
-    with pytest.raises(ValueError, match=r"images: expected shape \(n, 28, 28, 1\) or \(n, 28, 28\), "
+    with pytest.raises(ValueError, match=r"images: expected shape \(n, 28, 28, 1\) or "
+                                         r"\(n, 28, 28\), "
                                          r"got \(2, 14, 14\)"):
         vaelab.encode(vae, np.zeros((2, 14, 14), np.float32))
     with pytest.raises(ValueError, match=r"images: expected floating-point pixels"):
@@ -104,7 +105,8 @@ def test_grid_values_are_normal_quantiles():
     values = vaelab.grid_values(4, quantiles=(0.1, 0.9))
     np.testing.assert_allclose(values, norm.ppf([0.1, 0.3666666667, 0.6333333333, 0.9]),
                                rtol=1e-6)
-    with pytest.raises(ValueError, match=r"quantiles: expected 0 < low < high < 1, got \(0, 0\.9\)"):
+    with pytest.raises(ValueError,
+                       match=r"quantiles: expected 0 < low < high < 1, got \(0, 0\.9\)"):
         vaelab.grid_values(4, quantiles=(0, 0.9))
     with pytest.raises(ValueError, match=r"n: expected an integer >= 2, got 1"):
         vaelab.grid_values(1)

@@ -162,3 +162,12 @@ def test_single_channel_conv_with_strides_is_a_plain_conv2d():
     np.testing.assert_array_equal(ops.convert_to_numpy(fast(x)), ops.convert_to_numpy(plain(x)))
     clone = ShiftedSliceConv2D.from_config(fast.get_config())
     assert (clone.filters, clone.strides, clone.padding) == (4, (2, 2), "same")
+
+
+def test_models_saved_before_the_rename_load():
+    # .keras files written before ShiftedSliceConv2D was renamed call it "vaelab>Conv2D".
+    config = keras.saving.serialize_keras_object(ShiftedSliceConv2D(4, 3, padding="same"))
+    assert (config["class_name"], config["registered_name"]) == ("Conv2D",
+                                                                 "vaelab>ShiftedSliceConv2D")
+    old = keras.saving.deserialize_keras_object({**config, "registered_name": "vaelab>Conv2D"})
+    assert type(old) is ShiftedSliceConv2D and old.get_config() == config["config"]

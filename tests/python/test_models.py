@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab.models import feature_extractor, submodel
 from helpers import assert_no_temp_files, synthetic_images
+from vaelab.models import feature_extractor, submodel
 
 ENCODER_SHAPES = [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (3, 3, 64, 64), (64,),
                   (3, 3, 64, 64), (64,), (12544, 32), (32,)]

@@ -1,14 +1,14 @@
-"""vaelab.report: the evaluation numbers, report.md, metrics.json and figures, written atomically."""
+"""vaelab.report: the evaluation numbers, report.md, metrics.json and figures, written
+atomically."""
 
 import json
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 
 import vaelab
-from vaelab.report import ARTICLE_DIGITS, showcase_indices, write_report
 from helpers import assert_no_temp_files
+from vaelab.report import ARTICLE_DIGITS, showcase_indices, write_report
 
 FIGURES = ["reconstructions.png", "interpolation_plain_vae.png", "interpolation_dfc_vae.png",
            "laplacian_boxplot.png", "laplacian_histograms.png"]

@@ -5,8 +5,8 @@ import pytest
 from scipy import stats as sps
 
 import vaelab
-from vaelab.stats import default_groups
 from helpers import synthetic_images
+from vaelab.stats import default_groups
 
 # R's `sleep` data: extra hours of sleep with drug 1 (a) and drug 2 (b) for the same 10 people.
 SLEEP_A = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]

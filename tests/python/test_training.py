@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab import TrainingDivergedError
 from helpers import synthetic_images
+from vaelab import TrainingDivergedError
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import vaelab
+from helpers import run_on_jax, synthetic_images
 from vaelab import TrainingDivergedError
 from vaelab.export import export_pretrained
-from helpers import run_on_jax, synthetic_images
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,8 @@ def test_train_vaegan_is_reproducible_and_checks_its_input(batch):
     with pytest.raises(ValueError, match="images: expected pixel values in"):
         vaelab.train_vaegan(gan, x * 3, verbose=0)
     gan.compile(optimizer="rmsprop")
-    with pytest.raises(NotImplementedError, match=r"use vaelab.train_vaegan\(model, images, labels\)"):
+    with pytest.raises(NotImplementedError,
+                       match=r"use vaelab.train_vaegan\(model, images, labels\)"):
         gan.fit(x, epochs=1, verbose=0)
 
 
