@@ -11,7 +11,8 @@ import pytest
 
 import vaelab
 from helpers import assert_no_temp_files, synthetic_images
-from vaelab.pretrained import export_pretrained, verified_weights_file
+from vaelab.export import export_pretrained
+from vaelab.pretrained import verified_weights_file
 
 SUBSET = 1000  # data-raw/train_pretrained.py records metrics on the first 1000 test images
 # The models of the Python core (the conditional ones have their own tests).
