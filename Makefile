@@ -22,8 +22,8 @@ SITE_DEBS := r-cran-pkgdown chromium
 SITE   := site
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
-.PHONY: setup setup-r setup-site demo test test-python test-r test-install test-site check-r \
-        r-package docs site notebooks benchmark report clean
+.PHONY: setup setup-r setup-site demo test test-python lint-python test-r test-install test-site \
+        check-r r-package docs site notebooks benchmark report clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -46,8 +46,12 @@ demo: setup
 
 test: test-python test-r test-install test-site
 
-test-python: setup-r
+test-python: setup-r lint-python
 	$(PY) -m pytest -q
+
+# ruff with pyflakes, pycodestyle and isort rules (pyproject.toml) over all the repository's Python.
+lint-python: setup
+	$(PY) -m ruff check .
 
 test-r: setup-r check-r
 

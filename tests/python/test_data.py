@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import vaelab
+from helpers import LABEL_MAGIC, assert_no_temp_files, idx_bytes, synthetic_mnist_npz, write_idx
 from vaelab import data
-from helpers import (LABEL_MAGIC, assert_no_temp_files, idx_bytes,
-                     synthetic_mnist_npz, write_idx)
 
 N_TRAIN, N_TEST = 60000, 10000
 NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
