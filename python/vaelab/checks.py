@@ -132,6 +132,59 @@ def positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Return paired values `a` and `b` as finite float64 arrays of one length, at least 2."""
+    a = as_values(a, "a")
+    b = as_values(b, "b", n=a.size)
+    if a.size < 2:
+        raise ValueError("a, b: expected at least 2 paired values")
+    return a, b
+
+
+def nonzero_differences(a, b) -> np.ndarray:
+    """``a - b`` of a checked pair, refused when every difference is 0: the Wilcoxon
+    signed-rank test is then undefined (R's p-value is NA, SciPy's 1)."""
+    a, b = as_pair(a, b)
+    d = a - b
+    if not np.any(d):
+        raise ValueError("a - b: all paired differences are 0, so the Wilcoxon signed-rank "
+                         "test is undefined")
+    return d
+
+
+def as_conf_level(level) -> float:
+    """Return a confidence level strictly between 0 and 1 as a float."""
+    if not _is_number(level) or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"conf_level: expected a number strictly between 0 and 1, got {level!r}")
+    return float(level)
+
+
+def as_groups(groups: dict, n: int) -> dict:
+    """Return named boolean masks over `n` images, each selecting at least 2 (paired tests).
+
+    `groups` maps a non-empty name to one True or False per image.
+    """
+    if not isinstance(groups, dict) or not groups or not all(
+            isinstance(name, str) and name for name in groups):
+        raise ValueError(f"groups: expected named boolean masks, each of length {n} (one per "
+                         "image)")
+    masks = {}
+    for name, mask in groups.items():
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (n,):
+            raise ValueError(f"groups[{name!r}]: expected a boolean mask of length {n} (one per "
+                             f"image), got dtype {mask.dtype} and shape {mask.shape}")
+        if mask.sum() < 2:
+            raise ValueError(f"groups[{name!r}]: selects {int(mask.sum())} image(s); expected at "
+                             "least 2 for paired tests")
+        masks[name] = mask
+    return masks
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
 def _is_numeric(x) -> bool:
     try:
         arr = np.asarray(x)

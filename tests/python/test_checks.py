@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from vaelab.checks import as_images, as_labels, as_latents, as_values, positive_int
+from vaelab.checks import (as_conf_level, as_groups, as_images, as_labels, as_latents, as_pair,
+                           as_values, nonzero_differences, positive_int)
 
 
 @pytest.mark.parametrize("shape, n", [((3, 28, 28, 1), 3), ((3, 28, 28), 3), ((28, 28), 1),
@@ -119,3 +120,42 @@ def test_positive_int():
         with pytest.raises(ValueError, match=rf"epochs: expected an integer >= 1, got "
                                              rf"{re.escape(repr(bad))}$"):
             positive_int(bad, "epochs")
+
+
+def test_as_pair():
+    a, b = as_pair([1, 2], np.array([3.0, 4.0]))
+    assert a.dtype == b.dtype == np.float64
+    with pytest.raises(ValueError, match=r"^b: expected 3 values, got 4$"):
+        as_pair([1, 2, 3], [1, 2, 3, 4])
+    with pytest.raises(ValueError, match=r"^a, b: expected at least 2 paired values$"):
+        as_pair([1.0], [2.0])
+
+
+def test_nonzero_differences():
+    np.testing.assert_array_equal(nonzero_differences([1, 2], [1, 0]), [0.0, 2.0])
+    with pytest.raises(ValueError, match=r"^a - b: all paired differences are 0, so the "
+                                         r"Wilcoxon signed-rank test is undefined$"):
+        nonzero_differences([1, 2], [1, 2])
+
+
+def test_as_conf_level():
+    assert as_conf_level(0.9) == 0.9 and isinstance(as_conf_level(np.float32(0.5)), float)
+    for bad in (0, 1, 95, True, "0.9", None):
+        with pytest.raises(ValueError, match=rf"^conf_level: expected a number strictly between "
+                                             rf"0 and 1, got {re.escape(repr(bad))}$"):
+            as_conf_level(bad)
+
+
+def test_as_groups():
+    masks = as_groups({"odd": [True, False, True], "all": np.ones(3, bool)}, 3)
+    assert list(masks) == ["odd", "all"] and masks["odd"].dtype == bool
+    for bad in ({}, [np.ones(3, bool)], {"": np.ones(3, bool)}):
+        with pytest.raises(ValueError, match=r"^groups: expected named boolean masks, each of "
+                                             r"length 3 \(one per image\)$"):
+            as_groups(bad, 3)
+    with pytest.raises(ValueError, match=r"^groups\['a'\]: expected a boolean mask of length 3 "
+                                         r"\(one per image\), got dtype int64 and shape \(2,\)$"):
+        as_groups({"a": [1, 0]}, 3)
+    with pytest.raises(ValueError, match=r"^groups\['one'\]: selects 1 image\(s\); expected "
+                                         r"at least 2 for paired tests$"):
+        as_groups({"one": [True, False, False]}, 3)
