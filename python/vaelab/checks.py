@@ -132,6 +132,38 @@ def positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def as_edits(edits, name: str = "edits") -> np.ndarray:
+    """Return rows of edited images (style transfer, attribute edits) as (n, m, 28, 28, 1)."""
+    arr = np.asarray(edits)
+    if arr.ndim == 4:
+        arr = arr[..., np.newaxis]
+    if arr.ndim != 5 or arr.shape[2:] != IMAGE_SHAPE:
+        raise ValueError(f"{name}: expected shape (n, m, 28, 28[, 1]), got {np.shape(edits)}")
+    return np.stack([as_images(row, f"{name}[{i}]") for i, row in enumerate(arr)])
+
+
+def as_dims(dims, latent_dim: int, first: int = 0) -> tuple[int, int]:
+    """Return two different latent dimensions as 0-based indices.
+
+    `dims` count from `first`: 0 in Python, 1 in R, whose users then read their own numbers
+    in the message.
+    """
+    values = np.ravel(np.asarray(dims)) if _is_numeric(dims) else np.array([])
+    last = first + latent_dim - 1
+    if (values.size != 2 or not np.all(values == np.round(values)) or values[0] == values[1]
+            or not np.all((first <= values) & (values <= last))):
+        raise ValueError(f"dims: expected two different latent dimensions in {first}..{last}, "
+                         f"got {dims!r}")
+    return int(values[0]) - first, int(values[1]) - first
+
+
+def as_named_values(values: dict, name: str, n: int | None = None) -> dict:
+    """Return a non-empty dict of named finite 1-d arrays (each of length `n` if given)."""
+    if not isinstance(values, dict) or not values:
+        raise ValueError(f"{name}: expected named sets of values, e.g. {{'original': v}}")
+    return {key: as_values(v, f"{name}[{key!r}]", n=n) for key, v in values.items()}
+
+
 def as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     """Return paired values `a` and `b` as finite float64 arrays of one length, at least 2."""
     a = as_values(a, "a")

@@ -5,8 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from vaelab.checks import (as_conf_level, as_groups, as_images, as_labels, as_latents, as_pair,
-                           as_values, nonzero_differences, positive_int)
+from vaelab.checks import (as_conf_level, as_dims, as_edits, as_groups, as_images, as_labels,
+                           as_latents, as_named_values, as_pair, as_values, nonzero_differences,
+                           positive_int)
 
 
 @pytest.mark.parametrize("shape, n", [((3, 28, 28, 1), 3), ((3, 28, 28), 3), ((28, 28), 1),
@@ -159,3 +160,31 @@ def test_as_groups():
     with pytest.raises(ValueError, match=r"^groups\['one'\]: selects 1 image\(s\); expected "
                                          r"at least 2 for paired tests$"):
         as_groups({"one": [True, False, False]}, 3)
+
+
+def test_as_edits():
+    assert as_edits(np.zeros((2, 3, 28, 28))).shape == (2, 3, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"^edits: expected shape \(n, m, 28, 28\[, 1\]\), got "
+                                         r"\(2, 28, 28, 1\)$"):
+        as_edits(np.zeros((2, 28, 28, 1)))
+    with pytest.raises(ValueError, match=r"^edits\[1\]: expected pixel values in \[0, 1\]"):
+        as_edits(np.stack([np.zeros((3, 28, 28)), np.full((3, 28, 28), 2.0)]))
+
+
+def test_as_dims_counts_from_first():
+    assert as_dims((0, 2), 3) == (0, 2)
+    assert as_dims([1.0, 3.0], 3, first=1) == (0, 2)
+    with pytest.raises(ValueError, match=r"^dims: expected two different latent dimensions in "
+                                         r"1\.\.3, got \[2, 2\]$"):
+        as_dims([2, 2], 3, first=1)
+    for bad in ((0, 3), (0,), (0.5, 1), "ab"):
+        with pytest.raises(ValueError, match=r"in 0\.\.2, got"):
+            as_dims(bad, 3)
+
+
+def test_as_named_values():
+    assert list(as_named_values({"a": [1, 2]}, "blur", n=2)) == ["a"]
+    with pytest.raises(ValueError, match=r"^blur: expected named sets of values"):
+        as_named_values({}, "blur")
+    with pytest.raises(ValueError, match=r"^blur\['a'\]: expected 3 values, got 2$"):
+        as_named_values({"a": [1, 2]}, "blur", n=3)
