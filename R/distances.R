@@ -49,7 +49,7 @@ kernel_inception_distance <- function(real, generated, features = NULL, layer = 
                         features = as_feature_model(features), layer = as_layer(layer),
                         subsets = as_int(subsets, "subsets"),
                         subset_size = as_int(subset_size, "subset_size"),
-                        seed = as_seed(seed))
+                        seed = as_optional_int(seed, "seed"))
   fields <- c("kid", "std", "standard_error", "subsets", "subset_size")
   stats::setNames(lapply(fields, function(field) result[[field]]), fields)
 }
@@ -57,7 +57,7 @@ kernel_inception_distance <- function(real, generated, features = NULL, layer = 
 #' @rdname frechet_distance
 #' @export
 image_features <- function(images, model = NULL, layer = NULL) {
-  vaelab_call("image_features", images = as_images(images, "images"),
+  vaelab_call("image_features", images = as_images(images),
               model = as_feature_model(model), layer = as_layer(layer))
 }
 
@@ -87,27 +87,21 @@ image_features <- function(images, model = NULL, layer = NULL) {
 generation_scores <- function(models, real, n = 10000, reference = NULL, seed = 0,
                               features = NULL, layer = NULL, subsets = 100,
                               subset_size = 1000) {
-  scores <- vaelab_call("generation_scores", models = as_model_list(models),
+  scores <- vaelab_call("generation_scores", models = as_named_list(models, as_model),
                         real = as_images(real, "real"), n = as_int(n, "n"),
-                        reference = if (is.null(reference)) NULL else
-                          as_images(reference, "reference"),
-                        seed = as_seed(seed), features = as_feature_model(features),
+                        reference = as_images(reference, "reference"),
+                        seed = as_optional_int(seed, "seed"), features = as_feature_model(features),
                         layer = as_layer(layer), subsets = as_int(subsets, "subsets"),
                         subset_size = as_int(subset_size, "subset_size"))
   rows <- lapply(scores, function(s) as.data.frame(s[c("fid", "kid", "kid_std", "n")]))
   do.call(rbind, rows)
 }
 
-# Images stay an image array; a matrix is features, passed as it is.
+# Images, or a matrix of features: both are arrays to Python.
 as_feature_input <- function(x, name, call = sys.call(sys.parent())) {
-  if (is.matrix(x) && is.numeric(x)) x else as_images(x, name, call)
+  as_array(x, name, call)
 }
 
 as_feature_model <- function(model, call = sys.call(sys.parent())) {
-  if (is.null(model)) NULL else as_model(model, "features", call)
-}
-
-# One layer: a name, or a 1-based position converted to Python's 0-based index.
-as_layer <- function(layer, call = sys.call(sys.parent())) {
-  if (is.numeric(layer)) as_int(layer, "layer", call = call) - 1L else layer
+  as_optional_model(model, "features", call)
 }

@@ -212,3 +212,38 @@ as_optional_model <- function(model, name, call = sys.call(sys.parent())) {
 as_named_list <- function(x, convert = identity) {
   if (is.list(x) && !is.null(names(x))) lapply(x, convert) else x
 }
+
+# A flag, converted like any scalar (data.R's name for it).
+as_flag <- function(x, name, call = sys.call(sys.parent())) {
+  as_scalar(x, name, call)
+}
+
+# ---- R-only arguments -------------------------------------------------------------
+# Arguments with no Python twin (install_vaelab()'s, the tensors given to layer_*()) are
+# checked in R, the only place that sees them.
+
+# A short description of an R value for error messages.
+describe <- function(x) {
+  if (is.null(x)) {
+    return("NULL")
+  }
+  if (inherits(x, "python.builtin.object")) {
+    return(paste("a Python", class(x)[1]))
+  }
+  d <- dim(x)
+  shape <- if (is.null(d)) sprintf("length %d", length(x)) else paste(d, collapse = " x ")
+  if (is.character(x) && length(x) == 1) {
+    return(sprintf("\"%s\"", x))
+  }
+  if (is.atomic(x) && length(x) == 1) {
+    return(sprintf("%s %s", class(x)[1], format(x)))
+  }
+  sprintf("%s (%s)", class(x)[1], shape)
+}
+
+as_string <- function(x, name, call = sys.call(sys.parent())) {
+  if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) {
+    input_error(sprintf("%s: expected one non-empty string, got %s", name, describe(x)), call)
+  }
+  x
+}

@@ -152,8 +152,9 @@ def as_dims(dims, latent_dim: int, first: int = 0) -> tuple[int, int]:
     last = first + latent_dim - 1
     if (values.size != 2 or not np.all(values == np.round(values)) or values[0] == values[1]
             or not np.all((first <= values) & (values <= last))):
+        shown = ", ".join(f"{v:g}" for v in values) if values.size else repr(dims)
         raise ValueError(f"dims: expected two different latent dimensions in {first}..{last}, "
-                         f"got {dims!r}")
+                         f"got {shown}")
     return int(values[0]) - first, int(values[1]) - first
 
 
