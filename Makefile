@@ -16,13 +16,13 @@ ifdef VAELAB_DATA
 export VAELAB_DATA := $(abspath $(VAELAB_DATA))
 endif
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
-          r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
+          r-cran-rmarkdown r-cran-roxygen2 r-cran-lintr pandoc qpdf
 # The documentation site and its browser check.
 SITE_DEBS := r-cran-pkgdown chromium
 SITE   := site
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
-.PHONY: setup setup-r setup-site demo test test-python test-r test-install test-site check-r \
+.PHONY: setup setup-r setup-site demo test test-python test-r lint-r test-install test-site check-r \
         r-package docs site notebooks benchmark report clean
 
 setup: $(VENV)/.installed
@@ -44,12 +44,16 @@ $(VENV)/.installed-r: $(VENV)/.installed
 demo: setup
 	$(PY) -m vaelab demo --out $(OUT)
 
-test: test-python test-r test-install test-site
+test: test-python lint-r test-r test-install test-site
 
 test-python: setup-r
 	$(PY) -m pytest -q
 
 test-r: setup-r check-r
+
+# lintr on the package code and its tests, with the rules in .lintr (about 40 s).
+lint-r: setup-r
+	Rscript -e 'lints <- c(lintr::lint_dir("R"), lintr::lint_dir("tests/testthat")); print(lints); quit(status = length(lints) > 0)'
 
 # The R tarball, carrying the Python core as a wheel that bootstrap.R builds into inst/python.
 r-package:

@@ -24,6 +24,7 @@
 #'   their size (smaller when a set is smaller).
 #' @param seed Seed for the subsets, or `NULL`.
 #' @param images An array of images `n x 28 x 28 x 1`.
+#' @param batch_size Images per prediction step.
 #' @return `frechet_distance()`: a number. `kernel_inception_distance()`: a
 #'   list with `kid`, `std` (the spread over subsets), `standard_error`
 #'   (`std / sqrt(subsets)`, optimistic because subsets overlap), `subsets`
@@ -56,9 +57,10 @@ kernel_inception_distance <- function(real, generated, features = NULL, layer = 
 
 #' @rdname frechet_distance
 #' @export
-image_features <- function(images, model = NULL, layer = NULL) {
+image_features <- function(images, model = NULL, layer = NULL, batch_size = 1000) {
   vaelab_call("image_features", images = as_images(images),
-              model = as_feature_model(model), layer = as_layer(layer))
+              model = as_feature_model(model), layer = as_layer(layer),
+              batch_size = as_int(batch_size, "batch_size"))
 }
 
 #' FID and KID of several models' new images
