@@ -13,6 +13,7 @@
 #' x <- array(runif(5 * 28 * 28), c(5, 28, 28, 1))
 #' plot_images(list(noise = x, half = x / 2), titles = 1:5)
 plot_images <- function(rows, titles = NULL) {
+  input <- rows
   if (!is.list(rows)) {
     rows <- list(rows)
   }
@@ -39,7 +40,7 @@ plot_images <- function(rows, titles = NULL) {
     graphics::mtext(as.character(titles), side = 3, at = (seq_along(titles) - 0.5) * cell,
                     line = 0.1, cex = 0.7)
   }
-  invisible(rows)
+  invisible(input)
 }
 
 #' @rdname plot_images
@@ -90,6 +91,7 @@ plot_manifold <- function(grid, quantiles = c(0.05, 0.95)) {
 #' z <- matrix(rnorm(200), ncol = 2)
 #' plot_latent_scatter(z, rep(0:9, 10))
 plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
+  input <- z
   z <- as_array(z, "z")
   if (is.null(dim(z))) dim(z) <- c(1L, length(z))
   z <- vaelab_call("as_latents", z = z, latent_dim = ncol(z), .module = "checks")
@@ -104,7 +106,7 @@ plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
   usr <- graphics::par("usr")
   graphics::legend(usr[2], usr[4], legend = 0:9, col = colours, pch = 16, title = "digit",
                    bty = "n", cex = 0.8)
-  invisible(z)
+  invisible(input)
 }
 
 #' Laplacian variance per digit class, and its histograms
@@ -139,6 +141,7 @@ plot_laplacian_boxplot <- function(images, labels) {
 #' @rdname plot_laplacian_boxplot
 #' @export
 plot_laplacian_histograms <- function(blur, labels, bins = 50) {
+  input <- blur
   labels <- checked_labels(labels)
   blur <- vaelab_call("as_named_values", values = as_named_list(blur, as_array),
                       name = "blur", n = length(labels), .module = "checks")
@@ -171,7 +174,7 @@ plot_laplacian_histograms <- function(blur, labels, bins = 50) {
     graphics::legend("topright", legend = names(values),
                      fill = grDevices::adjustcolor(colours, 0.4), bty = "n", cex = 0.8)
   }
-  invisible(blur)
+  invisible(input)
 }
 
 #' Draw edit rows: style transfer or attribute edits

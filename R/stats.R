@@ -9,8 +9,8 @@
 #' size `mean(a - b) / sd(a - b)`.
 #'
 #' Python checks the inputs in both engines, so degenerate ones are the
-#' same errors (of class `vaelab_ValueError`) as in Python: differences that are all equal (identical inputs
-#' among them) leave the t statistic and Cohen's d_z undefined, and
+#' same errors (of class `vaelab_ValueError`) as in Python: differences that
+#' are all equal (identical inputs among them) leave the t statistic and Cohen's d_z undefined, and
 #' differences that are all 0 leave the Wilcoxon test undefined.
 #'
 #' @param a,b Paired numeric vectors of the same length (at least 2).

@@ -54,8 +54,9 @@ r_words <- function(message) {
     message <- gsub(python, fixed[[python]], message, fixed = TRUE)
   }
   message <- gsub("\\bNone\\b", "NULL", message, perl = TRUE)
-  # A tuple of extents, e.g. (n, 28, 28, 1) or (784,), is a shape.
-  shape <- "\\(((?:n|m|\\d+)(?:, (?:n|m|\\d+))*),?\\)"
+  # A tuple of extents, e.g. (n, 28, 28, 1), (784,) or (n, m, 28, 28[, 1]), is a shape.
+  extent <- "(?:n|m|h|w|rows|cols|\\d+)"
+  shape <- sprintf("\\((%s(?:, %s)*(?:\\[, 1\\])?),?\\)", extent, extent)
   tuples <- gregexpr(shape, message, perl = TRUE)
   regmatches(message, tuples) <- lapply(regmatches(message, tuples), function(found) {
     gsub(", ", " x ", gsub("^\\(|,?\\)$", "", found))
@@ -94,7 +95,7 @@ no_na <- function(x, name, call = sys.call(sys.parent())) {
 # Python. A vector stays 1-d even of length 1, which reticulate would make a scalar.
 as_array <- function(x, name, call = sys.call(sys.parent())) {
   no_na(x, name, call)
-  if (is.atomic(x) && is.null(dim(x)) && !is.character(x)) array(x) else x
+  if (is.atomic(x) && !is.null(x) && is.null(dim(x)) && !is.character(x)) array(x) else x
 }
 
 as_images <- function(images, name = "images", call = sys.call(sys.parent())) {
@@ -105,7 +106,7 @@ as_images <- function(images, name = "images", call = sys.call(sys.parent())) {
 # (Python accepts whole floats as labels).
 as_labels <- function(labels, name = "labels", call = sys.call(sys.parent())) {
   if (is.factor(labels)) {
-    labels <- as.numeric(as.character(labels))
+    labels <- suppressWarnings(as.numeric(as.character(labels)))
     if (anyNA(labels)) {
       input_error(sprintf("%s: expected a factor of digits, got other levels", name), call)
     }
@@ -133,11 +134,12 @@ as_validation_data <- function(data, call = sys.call(sys.parent())) {
 # unchanged, which says what it expected.
 as_int <- function(x, name, call = sys.call(sys.parent())) {
   no_na(x, name, call)
-  if (is.numeric(x) && length(x) == 1 && is.null(dim(x)) && is.finite(x) && x == round(x) &&
-      abs(x) <= .Machine$integer.max) {
-    return(as.integer(x))
-  }
-  x
+  if (is_whole_number(x)) as.integer(x) else x
+}
+
+is_whole_number <- function(x) {
+  is.numeric(x) && length(x) == 1 && is.null(dim(x)) && is.finite(x) && x == round(x) &&
+    abs(x) <= .Machine$integer.max
 }
 
 as_optional_int <- function(x, name, call = sys.call(sys.parent())) {
@@ -152,30 +154,35 @@ as_scalar <- function(x, name, call = sys.call(sys.parent())) {
 # A vector that Python reads as a tuple, e.g. quantiles or learning rates.
 as_tuple <- function(x, name, call = sys.call(sys.parent())) {
   no_na(x, name, call)
-  if (is.atomic(x)) do.call(reticulate::tuple, as.list(x)) else x
+  if (is.atomic(x) && !is.null(x)) do.call(reticulate::tuple, as.list(x)) else x
 }
 
 # R counts from 1, Python from 0: the one place where positions are shifted. Positions that
-# are not whole numbers pass unchanged, for Python to refuse.
+# are not whole numbers pass unchanged, for Python to refuse; a position below 1 has no
+# Python twin (0 would become -1, which Python reads as the last).
 py_index <- function(i, name, call = sys.call(sys.parent())) {
   no_na(i, name, call)
-  if (is.numeric(i) && all(is.finite(i)) && all(i == round(i))) {
-    return(do.call(reticulate::tuple, as.list(as.integer(i) - 1L)))
+  if (!is.numeric(i) || !all(is.finite(i)) || any(i != round(i))) {
+    return(i)
   }
-  i
+  if (any(i < 1)) {
+    input_error(sprintf("%s: positions count from 1 in R, got %s", name,
+                        paste(i, collapse = ", ")), call)
+  }
+  as.integer(i) - 1L
 }
 
 # Layer names stay names; 1-based positions become 0-based.
 as_layers <- function(layers, call = sys.call(sys.parent())) {
   if (is.numeric(layers)) {
-    return(as.list(unlist(py_index(layers, "layers", call))))
+    return(as.list(py_index(layers, "layers", call)))
   }
   if (is.character(layers)) as.list(no_na(layers, "layers", call)) else layers
 }
 
 # One layer: a name, or a 1-based position.
 as_layer <- function(layer, call = sys.call(sys.parent())) {
-  if (is.numeric(layer) && length(layer) == 1) py_index(layer, "layer", call)[[1]] else layer
+  if (is.numeric(layer) && length(layer) == 1) py_index(layer, "layer", call) else layer
 }
 
 # Keras verbosity in R's terms: TRUE prints one line per epoch (progress bars garble knitr

@@ -165,6 +165,25 @@ def as_named_values(values: dict, name: str, n: int | None = None) -> dict:
     return {key: as_values(v, f"{name}[{key!r}]", n=n) for key, v in values.items()}
 
 
+def as_model(model, name: str = "model"):
+    """Return `model` if it is a Keras model, else say which vaelab functions make one."""
+    import keras  # here, not at the top: vaelab.output must choose the backend first
+
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"{name}: expected a Keras model from vaelab (build_vae(), "
+                         f"load_pretrained(), load_model(), ...), got {type(model).__name__}")
+    return model
+
+
+def as_models(models, name: str = "models") -> dict:
+    """Return a non-empty dict of named Keras models, e.g. ``{"VAE-GAN": gan}``."""
+    if not isinstance(models, dict) or not models or not all(
+            isinstance(key, str) and key for key in models):
+        raise ValueError(f"{name}: expected named models, e.g. {{'VAE-GAN': gan}}, got "
+                         f"{type(models).__name__}")
+    return {key: as_model(model, f"{name}[{key!r}]") for key, model in models.items()}
+
+
 def as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     """Return paired values `a` and `b` as finite float64 arrays of one length, at least 2."""
     a = as_values(a, "a")

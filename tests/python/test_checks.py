@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vaelab.checks import (as_conf_level, as_dims, as_edits, as_groups, as_images, as_labels,
-                           as_latents, as_named_values, as_pair, as_values, nonzero_differences,
+                           as_latents, as_model, as_models, as_named_values, as_pair, as_values, nonzero_differences,
                            positive_int)
 
 
@@ -188,3 +188,19 @@ def test_as_named_values():
         as_named_values({}, "blur")
     with pytest.raises(ValueError, match=r"^blur\['a'\]: expected 3 values, got 2$"):
         as_named_values({"a": [1, 2]}, "blur", n=3)
+
+
+def test_as_model_and_as_models():
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    assert as_model(model) is model
+    assert as_models({"a": model}) == {"a": model}
+    with pytest.raises(ValueError, match=r"^classifier: expected a Keras model from vaelab .*, "
+                                         r"got str$"):
+        as_model("classifier", "classifier")
+    for bad in ([model], {}, {"": model}):
+        with pytest.raises(ValueError, match=r"^models: expected named models"):
+            as_models(bad)
+    with pytest.raises(ValueError, match=r"^models\['a'\]: expected a Keras model"):
+        as_models({"a": 1})
