@@ -132,7 +132,8 @@ interpolate <- function(model, image_from, image_to, steps = 10) {
 #' dim(tile_grid(grid))
 latent_grid <- function(model, n = 15, dims = c(1, 2), quantiles = c(0.05, 0.95)) {
   vaelab_call("latent_grid", model = as_model(model), n = as_int(n, "n"),
-              dims = as_tuple(py_index(dims, "dims"), "dims"), quantiles = as_tuple(quantiles, "quantiles"))
+              dims = as_tuple(py_index(dims, "dims"), "dims"),
+              quantiles = as_tuple(quantiles, "quantiles"))
 }
 
 #' @rdname latent_grid

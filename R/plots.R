@@ -132,8 +132,8 @@ plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
 #'                                half = laplacian_variance(x / 2)), labels, bins = 10)
 plot_laplacian_boxplot <- function(images, labels) {
   values <- laplacian_variance(images)
-  digit <- factor(checked_labels(labels, length(values)), levels = 0:9)
-  graphics::boxplot(values ~ digit, xlab = "digit", ylab = "variance of the Laplacian",
+  by_digit <- split(values, factor(checked_labels(labels, length(values)), levels = 0:9))
+  graphics::boxplot(by_digit, xlab = "digit", ylab = "variance of the Laplacian",
                     pch = 20, cex = 0.4, col = "grey90")
   invisible(values)
 }
