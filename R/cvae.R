@@ -27,10 +27,7 @@
 #' train_cvae(cvae, x, rep(0:7, 8), epochs = 1, batch_size = 32, verbose = FALSE)
 build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                        name = "cvae", jit_compile = "auto") {
-  vaelab_call("build_cvae", latent_dim = as_int(latent_dim, "latent_dim"),
-              recipe = as_scalar(recipe, "recipe"), optimizer = optimizer,
-              seed = as_optional_int(seed, "seed"), name = as_scalar(name, "name"),
-              jit_compile = as_scalar(jit_compile, "jit_compile"))
+  build_vae_like("build_cvae", latent_dim, recipe, optimizer, seed, name, jit_compile)
 }
 
 #' @rdname build_cvae

@@ -52,10 +52,16 @@ build_decoder <- function(latent_dim = 5, name = "decoder") {
 #' vae$count_params()
 build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                       name = "vae", jit_compile = "auto") {
-  vaelab_call("build_vae", latent_dim = as_int(latent_dim, "latent_dim"),
-              recipe = as_scalar(recipe, "recipe"), optimizer = optimizer,
-              seed = as_optional_int(seed, "seed"), name = as_scalar(name, "name"),
-              jit_compile = as_scalar(jit_compile, "jit_compile"))
+  build_vae_like("build_vae", latent_dim, recipe, optimizer, seed, name, jit_compile)
+}
+
+# build_vae() and build_cvae(): one set of arguments, converted alike.
+build_vae_like <- function(fun, latent_dim, recipe, optimizer, seed, name, jit_compile,
+                           call = sys.call(-1)) {
+  vaelab_call(fun, latent_dim = as_int(latent_dim, "latent_dim", call),
+              recipe = as_scalar(recipe, "recipe", call), optimizer = optimizer,
+              seed = as_optional_int(seed, "seed", call), name = as_scalar(name, "name", call),
+              jit_compile = as_scalar(jit_compile, "jit_compile", call), .call = call)
 }
 
 #' Build or train the perceptual model of the DFC VAE

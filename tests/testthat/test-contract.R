@@ -80,8 +80,9 @@ test_that("every name vaelab exports in Python is wrapped in R or declared Pytho
   code <- paste(
     "def public_names():",
     "    import inspect, vaelab",
-    "    return [n for n, v in vars(vaelab).items()",
-    "            if not n.startswith('_') and not inspect.ismodule(v) and callable(v)]",
+    "    names = getattr(vaelab, '__all__', None) or [n for n in vars(vaelab) if n[0] != '_']",
+    "    return [n for n in names",
+    "            if not inspect.ismodule(getattr(vaelab, n)) and callable(getattr(vaelab, n))]",
     sep = "\n"
   )
   public <- unlist(reticulate::py_run_string(code, local = TRUE)$public_names())
