@@ -18,7 +18,10 @@ plot_images <- function(rows, titles = NULL) {
     rows <- list(rows)
   }
   labels <- if (is.null(names(rows))) rep("", length(rows)) else names(rows)
-  rows <- lapply(seq_along(rows), function(i) checked_images(rows[[i]], sprintf("rows[[%d]]", i)))
+  call <- sys.call()
+  rows <- lapply(seq_along(rows), function(i) {
+    checked_images(rows[[i]], sprintf("rows[[%d]]", i), call)
+  })
   cell <- 30 # 28 pixels and a 2-pixel gap
   ncol <- max(vapply(rows, function(r) dim(r)[1], integer(1)))
   old <- graphics::par(mar = c(0.2, max(nchar(labels), 0) * 0.55 + 0.5,
@@ -203,12 +206,12 @@ plot_edit_rows <- function(edits, column_titles = NULL, row_names = NULL) {
 }
 
 # Images as Python checks them, back in R as an array n x 28 x 28 x 1.
-checked_images <- function(images, name) {
-  vaelab_call("as_images", x = as_images(images, name), name = name, .module = "checks",
-              .call = sys.call(-1))
+checked_images <- function(images, name, call = sys.call(-1)) {
+  vaelab_call("as_images", x = as_images(images, name, call), name = name, .module = "checks",
+              .call = call)
 }
 
-checked_labels <- function(labels, n = NULL) {
-  as.integer(vaelab_call("as_labels", y = as_labels(labels), n = n, .module = "checks",
-                         .call = sys.call(-1)))
+checked_labels <- function(labels, n = NULL, call = sys.call(-1)) {
+  as.integer(vaelab_call("as_labels", y = as_labels(labels, call = call), n = n,
+                         .module = "checks", .call = call))
 }

@@ -45,7 +45,8 @@ rethrow_python <- function(e, call) {
 }
 
 # Python's message in R's words: shapes as R prints dim() ("n x 28 x 28"), R's spelling of
-# True, False and None, and R code in the hints. Only the wording changes, never the rule.
+# True, False and None, list elements as R indexes them (groups[["a"]]) and R code in the
+# hints. Only the wording changes, never the rule.
 r_words <- function(message) {
   fixed <- c("x.astype('float32')" = "storage.mode(x) <- \"double\"",
              "np.clip(x, 0, 1)" = "pmin(pmax(x, 0), 1)",
@@ -54,9 +55,10 @@ r_words <- function(message) {
     message <- gsub(python, fixed[[python]], message, fixed = TRUE)
   }
   message <- gsub("\\bNone\\b", "NULL", message, perl = TRUE)
+  message <- gsub("\\['([^']*)'\\]", "[[\"\\1\"]]", message, perl = TRUE)
   # A tuple of extents, e.g. (n, 28, 28, 1), (784,) or (n, m, 28, 28[, 1]), is a shape.
   extent <- "(?:n|m|h|w|rows|cols|\\d+)"
-  shape <- sprintf("\\((%s(?:, %s)*(?:\\[, 1\\])?),?\\)", extent, extent)
+  shape <- sprintf("\\((%s(?:, %s)+(?:\\[, 1\\])?|%s,)\\)", extent, extent, extent)
   tuples <- gregexpr(shape, message, perl = TRUE)
   regmatches(message, tuples) <- lapply(regmatches(message, tuples), function(found) {
     gsub(", ", " x ", gsub("^\\(|,?\\)$", "", found))

@@ -165,6 +165,13 @@ def as_named_values(values: dict, name: str, n: int | None = None) -> dict:
     return {key: as_values(v, f"{name}[{key!r}]", n=n) for key, v in values.items()}
 
 
+def as_flag(value, name: str) -> bool:
+    """Return `value` as a bool; only True and False (NumPy's included) are flags."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
 def as_model(model, name: str = "model"):
     """Return `model` if it is a Keras model, else say which vaelab functions make one."""
     import keras  # here, not at the top: vaelab.output must choose the backend first

@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from vaelab.checks import (as_conf_level, as_dims, as_edits, as_groups, as_images, as_labels,
-                           as_latents, as_model, as_models, as_named_values, as_pair, as_values, nonzero_differences,
-                           positive_int)
+from vaelab.checks import (as_conf_level, as_dims, as_edits, as_flag, as_groups, as_images,
+                           as_labels, as_latents, as_model, as_models, as_named_values, as_pair,
+                           as_values, nonzero_differences, positive_int)
 
 
 @pytest.mark.parametrize("shape, n", [((3, 28, 28, 1), 3), ((3, 28, 28), 3), ((28, 28), 1),
@@ -204,3 +204,11 @@ def test_as_model_and_as_models():
             as_models(bad)
     with pytest.raises(ValueError, match=r"^models\['a'\]: expected a Keras model"):
         as_models({"a": 1})
+
+
+def test_as_flag():
+    assert as_flag(np.bool_(True), "download") is True
+    for bad in (1, "yes", None):
+        with pytest.raises(ValueError, match=rf"^download: expected True or False, got "
+                                             rf"{re.escape(repr(bad))}$"):
+            as_flag(bad, "download")

@@ -79,7 +79,7 @@ test_that("blur_comparison() accepts groups and rejects bad ones", {
   table <- blur_comparison(x, labels, list(half = x / 2), groups = halves)
   expect_identical(table$group, c("first", "second"))
   expect_error(blur_comparison(x, labels, list(half = x / 2), groups = list(a = TRUE)),
-               "groups['a']: expected a boolean mask of length 10", fixed = TRUE)
+               "groups[[\"a\"]]: expected a boolean mask of length 10", fixed = TRUE)
   expect_error(blur_comparison(x, labels, list(half = x[1:5, , , , drop = FALSE])),
-               "reconstructions['half']: expected 10 values", fixed = TRUE)
+               "reconstructions[[\"half\"]]: expected 10 values", fixed = TRUE)
 })

@@ -38,6 +38,10 @@ test_that("Python's messages are put in R's words", {
                    "edits: expected shape n x m x 28 x 28[ x 1], got 3 x 28 x 28")
   expect_identical(words("validation_data: expected (images, labels)"),
                    "validation_data: expected (images, labels)")
+  expect_identical(words("a - b: the paired differences are all equal (1)"),
+                   "a - b: the paired differences are all equal (1)")
+  expect_identical(words("groups['digit 1']: selects 1 image(s)"),
+                   "groups[[\"digit 1\"]]: selects 1 image(s)")
   expect_identical(words("convert them with x.astype('float32')"),
                    "convert them with storage.mode(x) <- \"double\"")
   expect_identical(words("expected True or False, got None (one per image)"),
