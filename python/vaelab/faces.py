@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import positive_int
+from .datasets import DFC_CROP
 from .files import atomic_path, write_text
 
 # The attributes drawn, under CelebA's names; each is +1 for about half of the faces,
@@ -25,12 +26,9 @@ from .files import atomic_path, write_text
 FACE_ATTRIBUTES = ("Smiling", "Mouth_Slightly_Open", "Eyeglasses", "Wearing_Hat",
                    "Pale_Skin", "Blond_Hair")
 
-# CelebA's aligned images are 178 wide and 218 high. The DFC VAE authors' preprocessing
-# (data/crop_celebA.lua in github.com/houxianxu/DFC-VAE) keeps the 138 x 138 square whose
-# top-left corner is at column 30, row 40; vaelab.datasets.load_celeba applies the same
-# crop, so the faces are drawn to fill that square.
+# CelebA's aligned images are 178 wide and 218 high. Written in that layout, the faces fill
+# the square that load_celeba crops by default (DFC_CROP, the DFC VAE authors' crop).
 CELEBA_IMAGE_SIZE = (218, 178)  # rows, columns
-DFC_CROP = (40, 30, 138)  # top row, left column, side
 
 # CelebA's split sizes (list_eval_partition.txt): train, validation, test.
 CELEBA_SPLIT_SIZES = (162770, 19867, 19962)
