@@ -181,7 +181,9 @@ def read_image(path, size, channels: int = 3, crop=None) -> np.ndarray:
             Image.DecompressionBombError) as err:
         raise ValueError(f"{path}: cannot be decoded as an image ({err})") from err
     box = _crop_box(crop, image.width, image.height, width / height, path)
-    resized = image.resize((width, height), Image.Resampling.BILINEAR, box=box)
+    # Cropped first, so that the resize filter sees no pixel outside the box.
+    cropped = image if box is None else image.crop(tuple(round(b) for b in box))
+    resized = cropped.resize((width, height), Image.Resampling.BILINEAR)
     pixels = np.asarray(resized, dtype=np.float32) / np.float32(255.0)
     return pixels.reshape(height, width, channels)
 
