@@ -97,11 +97,14 @@ def read_cifar_batch(source, name: str = "") -> tuple:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Builds NumPy arrays, dtypes and Python's own containers; refuses everything else."""
+    """Builds NumPy arrays, dtypes and Python's own containers; refuses everything else.
 
-    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray",
-                                                          "_reconstruct"),
-                ("numpy", "ndarray"), ("numpy", "dtype")}
+    (``_codecs.encode`` turns text back into bytes in pickles of protocol 2 and below.)
+    """
+
+    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
+                ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
 
     def find_class(self, module, name):
         if (module, name) not in self._ALLOWED:

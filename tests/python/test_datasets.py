@@ -241,7 +241,8 @@ def test_load_celeba_bad_split_or_missing_parts(tmp_path):
     (lambda t: t[:t.rindex(" ")] + "\n", r"line 7: expected a file name and 40 values"),
     (lambda t: t.replace("Young", "Smiling"), r"line 2 should name each attribute once"),
     (lambda t: t.replace("000002.jpg", "000001.jpg"), r"lists 000001\.jpg more than once"),
-    (lambda t: t.split("\n")[0] + "\n", r"expected the number of images on line 1 .*got 1 line\(s\)"),
+    (lambda t: t.split("\n")[0] + "\n",
+     r"expected the number of images on line 1 .*got 1 line\(s\)"),
 ])
 def test_malformed_attribute_file(tmp_path, damage, message):
     root, _ = celeba_tree(tmp_path)
