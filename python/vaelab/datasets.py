@@ -77,6 +77,13 @@ class ImageFiles:
             >>> faces = load_celeba("celeba", split="test")  # doctest: +SKIP
             >>> images, attributes = faces.read(range(16))  # doctest: +SKIP
         """
+        images, kept = self.read_kept(indices)
+        return images, self._labels_at(kept)
+
+    def read_kept(self, indices=None):
+        """``(images, kept)``: the images at `indices` as :meth:`read` gives them, and the
+        positions of the files they come from (all of `indices` unless `skip_unreadable`
+        left some out)."""
         index = np.arange(len(self)) if indices is None else np.asarray(indices, dtype=int)
         if index.ndim != 1 or (index.size and (index.min() < -len(self)
                                                or index.max() >= len(self))):
@@ -92,10 +99,10 @@ class ImageFiles:
                 failures.append(str(err))
         if failures:
             warnings.warn(f"skipped {len(failures)} unreadable image(s) of {index.size}; "
-                          f"the first: {failures[0]}", stacklevel=2)
+                          f"the first: {failures[0]}", stacklevel=3)
         if not kept:
             raise ValueError(f"none of the {index.size} image(s) asked for could be read")
-        return np.stack(images), self._labels_at(np.asarray(kept))
+        return np.stack(images), np.asarray(kept)
 
     def batches(self, batch_size: int = 64, shuffle: bool = True, seed=None,
                 with_labels: bool = False, **kwargs):
