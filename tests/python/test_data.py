@@ -248,16 +248,24 @@ def test_not_found_at_given_path(tmp_path, monkeypatch):
         vaelab.load_mnist(tmp_path / "nowhere", verify=False)
 
 
-def test_load_mnist_downloads_into_keras_cache(tmp_path, monkeypatch):
-    monkeypatch.delenv("VAELAB_DATA", raising=False)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+def recording_download(write):
+    """A stand-in for a download function that `write`s the files into the folder it is
+    given, and the list of the folders it was given."""
     calls = []
 
     def fake_download(dest):
         calls.append(dest)
-        synthetic_mnist_npz(dest, n_train=6, n_test=6, label=8)
+        write(dest)
         return dest
 
+    return fake_download, calls
+
+
+def test_load_mnist_downloads_into_keras_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("VAELAB_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    fake_download, calls = recording_download(
+        lambda dest: synthetic_mnist_npz(dest, n_train=6, n_test=6, label=8))
     monkeypatch.setattr(data, "download_mnist", fake_download)
     assert which(vaelab.load_mnist(verify=False)) == 8
     assert calls == [tmp_path / "kh" / "datasets"]
@@ -393,13 +401,7 @@ def test_fashion_mnist_verify_accepts_only_the_official_files(tmp_path):
 def test_fashion_mnist_downloads_into_its_keras_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("VAELAB_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    calls = []
-
-    def fake_download(dest):
-        calls.append(dest)
-        write_test_split(dest, 5)
-        return dest
-
+    fake_download, calls = recording_download(lambda dest: write_test_split(dest, 5))
     monkeypatch.setattr(data, "download_fashion_mnist", fake_download)
     assert data.load_fashion_mnist(verify=False, splits="test")[1][0] == 5
     assert calls == [tmp_path / "kh" / "datasets" / "fashion-mnist"]

@@ -148,6 +148,9 @@ def test_undecodable_image_is_an_error_or_skipped_with_a_warning(classes):
         images, labels = tolerant.read()
     assert len(images) == 4
     np.testing.assert_array_equal(labels, [0, 0, 1, 1])
+    with pytest.warns(UserWarning, match=r"skipped 1 unreadable image\(s\) of 2"):
+        images, kept = tolerant.read_kept([4, 0])
+    assert len(images) == 1 and kept.tolist() == [0]
 
 
 def test_batches_are_a_keras_dataset_that_streams(classes):
