@@ -93,6 +93,7 @@ class _IdxSet:
     """What differs between the IDX datasets: their name, files, download and folders."""
 
     name: str
+    loader: str  # the public function that loads it, for messages
     known: dict  # {file name: {sha256: provenance}}
     download: Callable  # download(dest) fetches the official files into dest
     npz: str | None  # Keras's single-file copy, if there is one
@@ -102,8 +103,9 @@ class _IdxSet:
 
 
 # The download functions are looked up when called, so that tests can replace them.
-_MNIST = _IdxSet("MNIST", KNOWN_MNIST_FILES, lambda dest: download_mnist(dest), "mnist.npz")
-_FASHION = _IdxSet("Fashion-MNIST", KNOWN_FASHION_MNIST_FILES,
+_MNIST = _IdxSet("MNIST", "load_mnist", KNOWN_MNIST_FILES,
+                 lambda dest: download_mnist(dest), "mnist.npz")
+_FASHION = _IdxSet("Fashion-MNIST", "load_fashion_mnist", KNOWN_FASHION_MNIST_FILES,
                    lambda dest: download_fashion_mnist(dest), None, "fashion-mnist")
 
 
@@ -178,7 +180,7 @@ def _find_idx_set(spec: _IdxSet, path, download, verify, wanted):
     if not download:
         raise FileNotFoundError(
             f"{spec.name} not found. Looked in:\n{looked}\nPass path= or set VAELAB_DATA to "
-            f"{where}, or call with download=True."
+            f"{where}, or call {spec.loader}(download=True)."
         )
     cache = _keras_cache_dir() / spec.subfolder
     try:
