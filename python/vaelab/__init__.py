@@ -16,6 +16,7 @@ from .output import import_backend as _import_backend
 _import_backend()  # before any module imports Keras: see vaelab.output
 
 from .attributes import apply_attribute, attribute_vector, ink_mass, slant
+from .cifar import load_cifar10
 from .cvae import (
     build_conditional_decoder,
     build_conditional_encoder,
@@ -24,7 +25,8 @@ from .cvae import (
     style_transfer,
     train_cvae,
 )
-from .data import download_mnist, load_mnist, read_idx
+from .data import download_fashion_mnist, download_mnist, load_fashion_mnist, load_mnist, read_idx
+from .datasets import ImageFiles, load_celeba, load_image_folder, read_image
 from .distances import (
     KIDResult,
     frechet_distance,
@@ -33,6 +35,7 @@ from .distances import (
     kernel_inception_distance,
 )
 from .evaluation import compare_sharpness
+from .faces import synthetic_faces, write_celeba_layout
 from .inference import (
     decode,
     encode,
@@ -96,18 +99,20 @@ __all__ = [
     "build_conditional_decoder", "build_conditional_encoder", "build_cvae", "build_decoder",
     "build_dfc_vae", "build_discriminator", "build_encoder", "build_perceptual_model",
     "build_vae", "build_vaegan", "classifier_accuracy", "cohens_dz", "compare_sharpness",
-    "decode", "download_mnist", "encode", "encode_distribution", "feature_extractor",
-    "frechet_distance", "generate", "generation_accuracy", "generation_scores", "grid_values",
-    "image_features", "ink_mass", "interpolate", "is_conditional", "kernel_inception_distance",
-    "KIDResult", "kl_divergence", "laplacian_variance", "latent_dim_of", "latent_grid",
-    "load_keras2_weights", "load_mnist", "load_model", "load_pretrained", "load_weights",
-    "manifest", "one_hot", "paired_ttest", "PerceptualVariationalLayer", "plot_edit_rows",
-    "plot_images", "plot_interpolations", "plot_laplacian_boxplot", "plot_laplacian_histograms",
-    "plot_latent_scatter", "plot_manifold", "predict_digits", "read_idx", "reconstruct",
+    "decode", "download_fashion_mnist", "download_mnist", "encode", "encode_distribution",
+    "feature_extractor", "frechet_distance", "generate", "generation_accuracy",
+    "generation_scores", "grid_values", "image_features", "ImageFiles", "ink_mass",
+    "interpolate", "is_conditional", "kernel_inception_distance", "KIDResult", "kl_divergence",
+    "laplacian_variance", "latent_dim_of", "latent_grid", "load_celeba", "load_cifar10",
+    "load_fashion_mnist", "load_image_folder", "load_keras2_weights", "load_mnist",
+    "load_model", "load_pretrained", "load_weights", "manifest", "one_hot", "paired_ttest",
+    "PerceptualVariationalLayer", "plot_edit_rows", "plot_images", "plot_interpolations",
+    "plot_laplacian_boxplot", "plot_laplacian_histograms", "plot_latent_scatter",
+    "plot_manifold", "predict_digits", "read_idx", "read_image", "reconstruct",
     "reconstruction_errors", "Sampling", "save_figure", "save_model", "save_weights", "slant",
-    "style_transfer", "tile_grid", "train_cvae", "train_perceptual_model", "train_vae",
-    "train_vaegan", "TrainingDivergedError", "TTestResult", "VAEGAN", "VariationalLayer",
-    "wilcoxon_test", "WilcoxonResult",
+    "style_transfer", "synthetic_faces", "tile_grid", "train_cvae", "train_perceptual_model",
+    "train_vae", "train_vaegan", "TrainingDivergedError", "TTestResult", "VAEGAN",
+    "VariationalLayer", "wilcoxon_test", "WilcoxonResult", "write_celeba_layout",
 ]
 
 __version__ = "0.1.0"

@@ -5,9 +5,23 @@ import re
 import numpy as np
 import pytest
 
-from vaelab.checks import (as_conf_level, as_dims, as_edits, as_flag, as_groups, as_images,
-                           as_labels, as_latents, as_model, as_models, as_named_values, as_pair,
-                           as_values, nonzero_differences, positive_int)
+from vaelab.checks import (
+    as_conf_level,
+    as_dims,
+    as_edits,
+    as_flag,
+    as_groups,
+    as_images,
+    as_labels,
+    as_latents,
+    as_model,
+    as_models,
+    as_named_values,
+    as_pair,
+    as_values,
+    nonzero_differences,
+    positive_int,
+)
 
 
 @pytest.mark.parametrize("shape, n", [((3, 28, 28, 1), 3), ((3, 28, 28), 3), ((28, 28), 1),
@@ -42,7 +56,8 @@ def test_as_images_refuses_non_numbers():
         as_images([np.zeros((28, 28)), np.zeros((27, 28))])
 
 
-@pytest.mark.parametrize("shape", [(2, 32, 32), (2, 28, 28, 3), (784,), (2, 784), (1, 2, 28, 28, 1)])
+@pytest.mark.parametrize(
+    "shape", [(2, 32, 32), (2, 28, 28, 3), (784,), (2, 784), (1, 2, 28, 28, 1)])
 def test_as_images_wrong_shape(shape):
     with pytest.raises(ValueError, match=rf"x: expected shape \(n, 28, 28, 1\) or \(n, 28, 28\), "
                                          rf"got {re.escape(str(shape))}"):

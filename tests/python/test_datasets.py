@@ -6,8 +6,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from vaelab.datasets import (DFC_CROP, ImageBatches, load_celeba, load_image_folder,
-                             read_celeba_attributes, read_image)
+from vaelab.datasets import (
+    DFC_CROP,
+    ImageBatches,
+    load_celeba,
+    load_image_folder,
+    read_celeba_attributes,
+    read_image,
+)
 from vaelab.faces import write_celeba_layout
 
 CELEBA_NAMES = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs "

@@ -6,8 +6,7 @@ import pytest
 
 from vaelab import faces
 from vaelab.datasets import load_celeba
-from vaelab.faces import (FACE_ATTRIBUTES, celeba_partition, synthetic_faces,
-                          write_celeba_layout)
+from vaelab.faces import FACE_ATTRIBUTES, celeba_partition, synthetic_faces, write_celeba_layout
 
 
 @pytest.fixture(scope="module")
