@@ -26,8 +26,8 @@
 #' mnist <- load_mnist(splits = "test")
 #' dim(mnist$test$x)
 #' table(mnist$test$y)
-load_mnist <- function(path = NULL, download = TRUE, splits = c("train", "test"),
-                       verify = TRUE) {
+load_mnist <- function(path = NULL, download = TRUE, verify = TRUE,
+                       splits = c("train", "test")) {
   load_splits("load_mnist", path, download, splits, verify)
 }
 
@@ -54,23 +54,23 @@ load_mnist <- function(path = NULL, download = TRUE, splits = c("train", "test")
 #' fashion <- load_fashion_mnist(splits = "test", download = FALSE)
 #' dim(fashion$test$x)
 #' # CIFAR-10 in the same way: load_cifar10(splits = "test")
-load_fashion_mnist <- function(path = NULL, download = TRUE, splits = c("train", "test"),
-                               verify = TRUE) {
+load_fashion_mnist <- function(path = NULL, download = TRUE, verify = TRUE,
+                               splits = c("train", "test")) {
   load_splits("load_fashion_mnist", path, download, splits, verify)
 }
 
 #' @rdname load_fashion_mnist
 #' @export
-load_cifar10 <- function(path = NULL, download = TRUE, splits = c("train", "test"),
-                         verify = TRUE) {
+load_cifar10 <- function(path = NULL, download = TRUE, verify = TRUE,
+                         splits = c("train", "test")) {
   load_splits("load_cifar10", path, download, splits, verify)
 }
 
 # The (x, y) pairs of `splits` from one of Python's loaders, which share a signature.
 load_splits <- function(fun, path, download, splits, verify, call = sys.call(sys.parent())) {
   if (!is.null(path)) path <- as_path(path, call = call)
-  data <- vaelab_call(fun, path = path, download = as_flag(download, "download", call),
-                      verify = as_flag(verify, "verify", call), splits = as.list(splits),
+  data <- vaelab_call(fun, path = path, download = as_scalar(download, "download", call),
+                      verify = as_scalar(verify, "verify", call), splits = as.list(splits),
                       .convert = FALSE, .call = call)
   # Python has checked `splits` and returns one (x, y) pair per distinct split, in order.
   out <- list()

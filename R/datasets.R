@@ -46,7 +46,7 @@ load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
   files <- vaelab_call("load_image_folder", path = as_path(path, call = call),
                        size = as_size(size, call), channels = as_channels(channels, call),
                        crop = as_crop(crop, call),
-                       skip_unreadable = as_flag(skip_unreadable, "skip_unreadable", call),
+                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
                        .convert = FALSE, .call = call)
   read <- read_image_files(files, n, call)
   classes <- reticulate::py_to_r(files$class_names)
@@ -66,7 +66,7 @@ load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
                        split = as_choice(split, c("train", "valid", "test", "all"), "split",
                                          call),
                        crop = as_crop(crop, call),
-                       skip_unreadable = as_flag(skip_unreadable, "skip_unreadable", call),
+                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
                        .convert = FALSE, .call = call)
   read <- read_image_files(files, n, call)
   attributes <- attribute_frame(files$labels)

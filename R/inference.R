@@ -131,8 +131,12 @@ interpolate <- function(model, image_from, image_to, steps = 10) {
 #' dim(grid)
 #' dim(tile_grid(grid))
 latent_grid <- function(model, n = 15, dims = c(1, 2), quantiles = c(0.05, 0.95)) {
-  vaelab_call("latent_grid", model = as_model(model), n = as_int(n, "n"),
-              dims = as_tuple(py_index(dims, "dims"), "dims"),
+  model <- as_model(model)
+  # Checked here, counting from 1, so that an error quotes the user's own numbers.
+  dims <- vaelab_call("as_dims", dims = as_array(dims, "dims"),
+                      latent_dim = vaelab_call("latent_dim_of", model = model),
+                      first = 1L, .module = "checks")
+  vaelab_call("latent_grid", model = model, n = as_int(n, "n"), dims = dims,
               quantiles = as_tuple(quantiles, "quantiles"))
 }
 

@@ -126,8 +126,8 @@ as_validation_data <- function(data, call = sys.call(sys.parent())) {
     return(if (is.null(data)) NULL else as_images(data, "validation_data", call))
   }
   if (length(data) == 2) {
-    data <- list(as_images(data[[1]], "validation images", call),
-                 as_optional_labels(data[[2]], "validation labels", call))
+    data <- list(as_images(data[[1]], "validation_data images", call),
+                 as_optional_labels(data[[2]], "validation_data labels", call))
   }
   do.call(reticulate::tuple, data)
 }
@@ -220,11 +220,6 @@ as_optional_model <- function(model, name, call = sys.call(sys.parent())) {
 # A named list (of models, images or masks) reaches Python as a dict.
 as_named_list <- function(x, convert = identity) {
   if (is.list(x) && !is.null(names(x))) lapply(x, convert) else x
-}
-
-# A flag, converted like any scalar (data.R's name for it).
-as_flag <- function(x, name, call = sys.call(sys.parent())) {
-  as_scalar(x, name, call)
 }
 
 # ---- R-only arguments -------------------------------------------------------------

@@ -109,6 +109,15 @@ def as_labels(y, n: int | None = None, name: str = "labels") -> np.ndarray:
     return arr
 
 
+def as_labelled(data, name: str = "validation_data") -> tuple[np.ndarray, np.ndarray]:
+    """Return a pair ``(images, labels)`` checked as :func:`as_images` and :func:`as_labels`."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(f"{name}: expected a pair (images, labels), got {type(data).__name__}"
+                         + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
+    images = as_images(data[0], f"{name} images")
+    return images, as_labels(data[1], n=images.shape[0], name=f"{name} labels")
+
+
 def as_values(v, name: str, n: int | None = None) -> np.ndarray:
     """Return a finite 1-d float64 array (of length `n` if given)."""
     if not _is_numeric(v):
@@ -172,13 +181,14 @@ def as_flag(value, name: str) -> bool:
     return bool(value)
 
 
-def as_model(model, name: str = "model"):
-    """Return `model` if it is a Keras model, else say which vaelab functions make one."""
+def as_model(model, name: str = "model",
+             made_by: str = "build_vae(), load_pretrained(), load_model(), ..."):
+    """Return `model` if it is a Keras model, else say which functions (`made_by`) make one."""
     import keras  # here, not at the top: vaelab.output must choose the backend first
 
     if not isinstance(model, keras.Model):
-        raise ValueError(f"{name}: expected a Keras model from vaelab (build_vae(), "
-                         f"load_pretrained(), load_model(), ...), got {type(model).__name__}")
+        raise ValueError(f"{name}: expected a Keras model ({made_by}), got "
+                         f"{type(model).__name__}")
     return model
 
 
@@ -186,8 +196,9 @@ def as_models(models, name: str = "models") -> dict:
     """Return a non-empty dict of named Keras models, e.g. ``{"VAE-GAN": gan}``."""
     if not isinstance(models, dict) or not models or not all(
             isinstance(key, str) and key for key in models):
-        raise ValueError(f"{name}: expected named models, e.g. {{'VAE-GAN': gan}}, got "
-                         f"{type(models).__name__}")
+        got = (type(models).__name__ if not isinstance(models, dict) else
+               "no models" if not models else f"the names {list(models)}")
+        raise ValueError(f"{name}: expected named models, e.g. {{'VAE-GAN': gan}}, got {got}")
     return {key: as_model(model, f"{name}[{key!r}]") for key, model in models.items()}
 
 

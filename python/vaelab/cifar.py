@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import _candidate_dirs, _check_splits, _keras_cache_dir, download_files, sha256_file
+from .checks import as_flag
+from .data import candidate_dirs, check_splits, download_files, keras_cache_dir, sha256_file
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
@@ -58,8 +59,8 @@ def load_cifar10(path=None, download: bool = True, verify: bool = True,
         >>> x_test.shape  # doctest: +SKIP
         (10000, 32, 32, 3)
     """
-    wanted = _check_splits(splits)
-    found = _find(path, download, bool(verify), wanted)
+    wanted = check_splits(splits)
+    found = _find(path, as_flag(download, "download"), as_flag(verify, "verify"), wanted)
     return found[0] if isinstance(splits, str) else found
 
 
@@ -114,7 +115,7 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _find(path, download, verify, wanted):
-    candidates = _candidate_dirs(path)
+    candidates = candidate_dirs(path)
     for folder in candidates:
         found = _load_from(folder, wanted, verify)
         if found is not None:
@@ -129,7 +130,7 @@ def _find(path, download, verify, wanted):
         raise FileNotFoundError(f"CIFAR-10 not found: expected {expected}. Looked in:\n"
                                 f"{looked}\nPass path= or set VAELAB_DATA, or call with "
                                 "download=True.")
-    cache = _keras_cache_dir()
+    cache = keras_cache_dir()
     try:
         download_files(cache, CIFAR10_URL, {CIFAR10_ARCHIVE: CIFAR10_ARCHIVE_SHA256})
     except OSError as err:

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from .checks import as_images, as_labels, positive_int
+from .checks import as_images, as_labelled, as_labels, positive_int
 from .inference import N_CLASSES, decode, encode, generate, is_conditional, one_hot
 from .layers import Sampling, VariationalLayer
 from .losses import check_recipe
@@ -101,11 +101,8 @@ def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size:
     x = as_images(images)
     inputs = [x, one_hot(labels, n=x.shape[0])]
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data: expected (images, labels)")
-        vx = as_images(validation_data[0], "validation images")
-        validation_data = [vx, one_hot(validation_data[1], n=vx.shape[0],
-                                       name="validation labels")]
+        vx, vy = as_labelled(validation_data)
+        validation_data = [vx, one_hot(vy)]
     if seed is not None:
         seed = positive_int(seed, "seed", minimum=0)
     return fit_inputs(model, inputs, positive_int(epochs, "epochs"),

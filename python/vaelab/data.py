@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import as_flag
 from .config import environment_variable
 
 MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
@@ -155,13 +156,14 @@ def load_fashion_mnist(path=None, download: bool = True, verify: bool = True,
 
 
 def _load_idx_set(spec: _IdxSet, path, download, verify, splits):
-    wanted = _check_splits(splits)
-    found = _find_idx_set(spec, path, download, bool(verify), wanted)
+    wanted = check_splits(splits)
+    found = _find_idx_set(spec, path, as_flag(download, "download"), as_flag(verify, "verify"),
+                          wanted)
     return found[0] if isinstance(splits, str) else found
 
 
 def _find_idx_set(spec: _IdxSet, path, download, verify, wanted):
-    candidates = _candidate_dirs(path, spec.subfolder)
+    candidates = candidate_dirs(path, spec.subfolder)
     for folder in candidates:
         found = _load_from_dir(spec, folder, wanted, verify)
         if found is not None:
@@ -182,7 +184,7 @@ def _find_idx_set(spec: _IdxSet, path, download, verify, wanted):
             f"{spec.name} not found. Looked in:\n{looked}\nPass path= or set VAELAB_DATA to "
             f"{where}, or call {spec.loader}(download=True)."
         )
-    cache = _keras_cache_dir() / spec.subfolder
+    cache = keras_cache_dir() / spec.subfolder
     try:
         spec.download(cache)
     except OSError as err:
@@ -321,7 +323,7 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
-def _candidate_dirs(path, subfolder: str = "") -> list[Path]:
+def candidate_dirs(path, subfolder: str = "") -> list[Path]:
     """Where to look, in order: `path` alone, else VAELAB_DATA and the Keras cache (or their
     `subfolder`)."""
     if path is not None:
@@ -329,16 +331,16 @@ def _candidate_dirs(path, subfolder: str = "") -> list[Path]:
     dirs = []
     if environment_variable("VAELAB_DATA"):
         dirs.append(Path(environment_variable("VAELAB_DATA")).expanduser() / subfolder)
-    dirs.append(_keras_cache_dir() / subfolder)
+    dirs.append(keras_cache_dir() / subfolder)
     return dirs
 
 
-def _keras_cache_dir() -> Path:
+def keras_cache_dir() -> Path:
     home = environment_variable("KERAS_HOME") or Path.home() / ".keras"
     return Path(home).expanduser() / "datasets"
 
 
-def _check_splits(splits) -> tuple:
+def check_splits(splits) -> tuple:
     wanted = (splits,) if isinstance(splits, str) else tuple(splits)
     if not wanted or not all(isinstance(s, str) and s in _SPLITS for s in wanted):
         raise ValueError(f"splits: expected \"train\", \"test\" or both, got {splits!r}")

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .checks import positive_int
+from .checks import as_flag, positive_int
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
@@ -52,7 +52,7 @@ class ImageFiles:
         self.crop = crop
         self.labels = labels
         self.class_names = class_names
-        self.skip_unreadable = bool(skip_unreadable)
+        self.skip_unreadable = as_flag(skip_unreadable, "skip_unreadable")
 
     def __len__(self):
         return len(self.files)

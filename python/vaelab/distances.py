@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from .checks import as_images, positive_int
+from .checks import as_images, as_models, positive_int
 from .inference import PREDICT_CHUNK, generate, is_conditional, predict_in_chunks
 from .models import feature_extractor
 from .pretrained import load_pretrained
@@ -139,7 +139,7 @@ def generation_scores(models: dict, real, n: int = 10000, reference=None, seed: 
     f_real = _features_of(extractor, as_images(real, "real"))
     candidates = {} if reference is None else {"real images (floor)": as_images(reference,
                                                                             "reference")[:n]}
-    for name, model in models.items():
+    for name, model in as_models(models).items():
         labels = np.arange(n) % 10 if is_conditional(model) else None
         candidates[name] = generate(model, n, labels, seed=seed)
     scores = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .checks import as_images
+from .checks import as_images, as_models
 from .cvae import generation_accuracy
 from .inference import is_conditional, reconstruct
 from .metrics import classifier_accuracy, laplacian_variance, reconstruction_errors
@@ -60,11 +60,9 @@ def evaluate(models: dict, classifier, images, labels,
     Example:
         >>> evaluate({"plain VAE": vae}, clf, x_test, y_test).classifier_accuracy  # doctest: +SKIP
     """
-    if not isinstance(models, dict) or not models:
-        raise ValueError("models: expected a dict {name: model} with at least one entry")
     x = as_images(images)
     recs = {}
-    for name, model in models.items():
+    for name, model in as_models(models).items():
         progress.info("reconstructing %d test images with the %s", len(x), name)
         recs[name] = reconstruct(model, x, labels if is_conditional(model) else None)
     groups = default_groups(labels)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from .checks import as_images, as_labels, as_latents, positive_int
+from .checks import as_dims, as_images, as_labels, as_latents, positive_int
 from .models import latent_dim_of, submodel
 
 PREDICT_CHUNK = 1000
@@ -178,11 +178,7 @@ def latent_grid(model, n: int = 15, dims=(0, 1), quantiles=(0.05, 0.95)) -> np.n
         (15, 15, 28, 28, 1)
     """
     latent_dim = latent_dim_of(submodel(model, "decoder"))
-    dims = tuple(int(d) for d in dims)
-    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent_dim for d in dims):
-        raise ValueError(
-            f"dims: expected two different latent dimensions in 0..{latent_dim - 1}, got {dims}"
-        )
+    dims = as_dims(dims, latent_dim)
     values = grid_values(n, quantiles)
     n = values.size
     z = np.zeros((n, n, latent_dim), dtype=np.float32)

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from .checks import as_images, as_labels, positive_int
+from .checks import as_images, as_labelled, as_labels, as_model, positive_int
 from .files import atomic_path
 from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
 from .losses import check_recipe
@@ -122,9 +122,7 @@ def train_perceptual_model(images, labels, epochs: int = 10, batch_size: int = 1
     x = as_images(images)
     y = as_labels(labels, n=x.shape[0])
     if validation_data is not None:
-        vx = as_images(validation_data[0], "validation images")
-        validation_data = (vx, as_labels(validation_data[1], n=vx.shape[0],
-                                         name="validation labels"))
+        validation_data = as_labelled(validation_data)
     if not 0.0 <= float(shift) < 14.0:
         raise ValueError(f"shift: expected a number of pixels in [0, 14), got {shift}")
     model = build_perceptual_model(seed=seed) if model is None else model
@@ -177,11 +175,8 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
 
 def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model:
     """A frozen copy of `perceptual_model` that outputs the activations of `layers`."""
-    if not isinstance(perceptual_model, keras.Model):
-        raise ValueError(
-            f"perceptual_model: expected a keras.Model (see build_perceptual_model()), "
-            f"got {type(perceptual_model).__name__}"
-        )
+    as_model(perceptual_model, "perceptual_model",
+             "build_perceptual_model(), load_pretrained('classifier'), or any other")
     clone = keras.models.clone_model(perceptual_model)
     clone.set_weights(perceptual_model.get_weights())
     names = [layer.name for layer in clone.layers]
@@ -298,8 +293,7 @@ def latent_dim_of(model: keras.Model) -> int:
 
 def submodel(model: keras.Model, name: str) -> keras.Model:
     """``model.get_layer(name)`` with a clear error when `model` is not a vaelab VAE."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model: expected a keras.Model, got {type(model).__name__}")
+    as_model(model)
     if model.name == name:
         return model
     try:

@@ -12,7 +12,7 @@ if not os.environ.get("MPLBACKEND"):
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .checks import as_images, as_labels  # noqa: E402
+from .checks import as_dims, as_edits, as_images, as_labels, as_latents, as_named_values  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .inference import grid_values, tile_grid  # noqa: E402
 from .metrics import laplacian_variance  # noqa: E402
@@ -67,8 +67,9 @@ def plot_manifold(grid, quantiles=(0.05, 0.95), path=None):
 
 def plot_latent_scatter(z, labels, dims=(0, 1), path=None):
     """Latent means of images, coloured by digit, over two latent dimensions."""
-    z = np.asarray(z, dtype=np.float32)
+    z = as_latents(z, np.shape(z)[-1] if np.ndim(z) else 0)
     y = as_labels(labels, n=z.shape[0])
+    dims = as_dims(dims, z.shape[1])
     fig, ax = plt.subplots(figsize=(7, 6))
     points = ax.scatter(z[:, dims[0]], z[:, dims[1]], c=y, cmap="tab10", s=2, vmin=-0.5,
                         vmax=9.5)
@@ -92,8 +93,10 @@ def plot_laplacian_boxplot(images, labels, path=None):
 
 def plot_laplacian_histograms(blur: dict, labels, bins: int = 50, path=None):
     """Histograms of Laplacian variance ({name: values}) for digits other than 1, and for 1."""
+    groups = default_groups(labels)
+    blur = as_named_values(blur, "blur", n=next(iter(groups.values())).size)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, (title, mask) in zip(axes, default_groups(labels).items()):
+    for ax, (title, mask) in zip(axes, groups.items()):
         # Shared bin edges, so the series are compared bin for bin.
         edges = np.histogram_bin_edges(np.concatenate([np.asarray(v)[mask] for v in blur.values()]),
                                        bins=bins)
@@ -119,11 +122,7 @@ def plot_edit_rows(edits, column_titles=None, row_names=None, path=None):
     Example:
         >>> fig = plot_edit_rows(rows, column_titles=[0, 1, 2, 3])  # doctest: +SKIP
     """
-    edits = np.asarray(edits)
-    if edits.ndim == 4:
-        edits = edits[..., np.newaxis]
-    if edits.ndim != 5 or edits.shape[2:] != (28, 28, 1):
-        raise ValueError(f"edits: expected shape (n, m, 28, 28[, 1]), got {edits.shape}")
+    edits = as_edits(edits)
     names = [str(r) for r in (row_names if row_names is not None else range(1, len(edits) + 1))]
     if len(set(names)) != len(edits):
         raise ValueError(f"row_names: expected {len(edits)} different names (one per row), "

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .checks import as_labels, as_values
+from .checks import as_conf_level, as_groups, as_labels, as_pair, nonzero_differences
 from .metrics import laplacian_variance
 
 ENGINES = ("scipy", "R")
@@ -46,11 +46,9 @@ def paired_ttest(a, b, conf_level: float = 0.95, engine: str = "scipy") -> TTest
         >>> paired_ttest([1.0, 2.0, 3.5], [0.5, 1.5, 2.0]).df
         2.0
     """
-    a, b = _pair(a, b)
+    a, b = as_pair(a, b)
     varying_differences(a, b)
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError("conf_level: expected a number strictly between 0 and 1, got "
-                         f"{conf_level}")
+    conf_level = as_conf_level(conf_level)
     if engine == "scipy":
         res = sps.ttest_rel(a, b)
         ci = res.confidence_interval(confidence_level=conf_level)
@@ -71,17 +69,15 @@ def wilcoxon_test(a, b) -> WilcoxonResult:
         >>> wilcoxon_test([1.0, 2.0, 3.5, 4.0], [0.5, 1.5, 2.0, 4.5]).statistic
         2.0
     """
-    a, b = _pair(a, b)
-    if not np.any(a - b):
-        raise ValueError("a - b: all paired differences are 0, so the Wilcoxon signed-rank "
-                         "test is undefined")
+    a, b = as_pair(a, b)
+    nonzero_differences(a, b)
     res = sps.wilcoxon(a, b)
     return WilcoxonResult(float(res.statistic), float(res.pvalue))
 
 
 def cohens_dz(a, b) -> float:
     """Effect size of a paired difference: mean(a - b) / sd(a - b)."""
-    d = varying_differences(*_pair(a, b))
+    d = varying_differences(*as_pair(a, b))
     return float(d.mean() / d.std(ddof=1))
 
 
@@ -129,8 +125,7 @@ def blur_comparison(images, labels, reconstructions: dict, groups: dict | None =
             raise ValueError(f"reconstructions[{name!r}]: expected {blur['original'].size} "
                              f"images (one per original image), got {blur[name].size}")
     y = as_labels(labels, n=blur["original"].size)
-    groups = default_groups(y) if groups is None else groups
-    masks = {group: _group_mask(group, mask, y.size) for group, mask in groups.items()}
+    masks = as_groups(default_groups(y) if groups is None else groups, y.size)
     rows = []
     for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):
@@ -154,25 +149,6 @@ def _compare(va, vb, conf_level) -> dict:
         "wilcoxon_statistic": w.statistic, "wilcoxon_pvalue": w.pvalue,
         "cohens_dz": cohens_dz(va, vb),
     }
-
-
-def _group_mask(group, mask, n: int) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(f"groups[{group!r}]: expected a boolean mask of length {n} (one per "
-                         f"image), got dtype {mask.dtype} and shape {mask.shape}")
-    if mask.sum() < 2:
-        raise ValueError(f"groups[{group!r}]: selects {int(mask.sum())} image(s); expected at "
-                         "least 2 for paired tests")
-    return mask
-
-
-def _pair(a, b):
-    a = as_values(a, "a")
-    b = as_values(b, "b", n=a.size)
-    if a.size < 2:
-        raise ValueError("a, b: expected at least 2 paired values")
-    return a, b
 
 
 def _r_ttest(a, b, conf_level):

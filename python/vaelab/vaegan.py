@@ -58,7 +58,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .checks import as_images, positive_int
+from .checks import as_flag, as_images, positive_int
 from .cvae import build_conditional_decoder, build_conditional_encoder
 from .inference import N_CLASSES, is_conditional, one_hot
 from .layers import Sampling
@@ -290,15 +290,15 @@ def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 
         ['encoder', 'decoder', 'discriminator']
     """
     latent_dim = positive_int(latent_dim, "latent_dim")
-    if not isinstance(conditional, (bool, np.bool_)):
-        raise ValueError(f"conditional: expected True or False, got {conditional!r}")
+    conditional = as_flag(conditional, "conditional")
     set_seed(seed)
     if conditional:
         encoder, decoder = build_conditional_encoder(latent_dim), build_conditional_decoder(
             latent_dim)
     else:
         encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
-    model = VAEGAN(encoder, decoder, build_discriminator(bool(conditional), dropout),
+    discriminator = build_discriminator(conditional, dropout)
+    model = VAEGAN(encoder, decoder, discriminator,
                    gamma=gamma, beta=beta, learning_rates=learning_rates,
                    win_threshold=win_threshold, max_generator_steps=max_generator_steps,
                    log_var_clip=log_var_clip, seed=seed,

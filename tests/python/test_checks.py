@@ -211,8 +211,8 @@ def test_as_model_and_as_models():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     assert as_model(model) is model
     assert as_models({"a": model}) == {"a": model}
-    with pytest.raises(ValueError, match=r"^classifier: expected a Keras model from vaelab .*, "
-                                         r"got str$"):
+    with pytest.raises(ValueError, match=r"^classifier: expected a Keras model "
+                                         r"\(build_vae\(\), .*\), got str$"):
         as_model("classifier", "classifier")
     for bad in ([model], {}, {"": model}):
         with pytest.raises(ValueError, match=r"^models: expected named models"):

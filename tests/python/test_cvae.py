@@ -52,7 +52,7 @@ def test_train_cvae_lowers_the_loss():
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert after < 0.9 * before
     assert "val_loss" in history.history
-    with pytest.raises(ValueError, match="validation_data: expected \\(images, labels\\)"):
+    with pytest.raises(ValueError, match="validation_data: expected a pair \\(images, labels\\)"):
         vaelab.train_cvae(model, x, y, epochs=1, validation_data=x[:16], verbose=0)
     with pytest.raises(ValueError, match="labels: expected 64 labels"):
         vaelab.train_cvae(model, x, y[:10], epochs=1, verbose=0)

@@ -51,5 +51,5 @@ def test_compare_sharpness(models, classifier, images):
     expected = vaelab.laplacian_variance(vaelab.reconstruct(gan, x, y))[y != 1].mean()
     assert result["mean_laplacian_variance"]["digits other than 1"]["VAE-GAN"] == \
         pytest.approx(expected)
-    with pytest.raises(ValueError, match="models: expected a dict"):
+    with pytest.raises(ValueError, match="models: expected named models, .* got no models"):
         vaelab.compare_sharpness({}, classifier, x, y)

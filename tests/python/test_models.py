@@ -164,8 +164,8 @@ def test_feature_extractor_errors(classifier):
         feature_extractor(classifier, ["conv1", "conv9"])
     with pytest.raises(ValueError, match=r"layers: 42 is not a layer .*an index 0\.\.8\)"):
         feature_extractor(classifier, 42)
-    with pytest.raises(ValueError, match=r"perceptual_model: expected a keras\.Model "
-                                         r"\(see build_perceptual_model\(\)\), got str"):
+    with pytest.raises(ValueError, match=r"perceptual_model: expected a Keras model "
+                                         r"\(build_perceptual_model\(\), .*\), got str"):
         vaelab.build_dfc_vae("classifier")
 
 
@@ -185,7 +185,7 @@ def test_train_perceptual_model(images):
     assert 0.0 <= vaelab.classifier_accuracy(clf, x, y) <= 1.0
     with pytest.raises(ValueError, match=r"labels: expected 60 labels \(one per image\), got 59"):
         vaelab.train_perceptual_model(x, y[:-1], epochs=1)
-    with pytest.raises(ValueError, match=r"validation images: expected shape"):
+    with pytest.raises(ValueError, match=r"validation_data images: expected shape"):
         vaelab.train_perceptual_model(x, y, epochs=1, validation_data=(x[:, :20], y))
 
 
@@ -330,5 +330,6 @@ def test_submodel_and_latent_dim_errors(classifier, vae):
     with pytest.raises(ValueError, match=r"model 'classifier' has no sub-model named 'encoder'; "
                                          r"expected a vaelab VAE"):
         vaelab.latent_dim_of(classifier)
-    with pytest.raises(ValueError, match=r"model: expected a keras\.Model, got ndarray"):
+    with pytest.raises(ValueError,
+                       match=r"model: expected a Keras model \(build_vae\(\), .*\), got ndarray"):
         vaelab.encode(np.zeros(3), np.zeros((1, 28, 28, 1), np.float32))
