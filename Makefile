@@ -16,14 +16,14 @@ ifdef VAELAB_DATA
 export VAELAB_DATA := $(abspath $(VAELAB_DATA))
 endif
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
-          r-cran-rmarkdown r-cran-roxygen2 pandoc qpdf
+          r-cran-rmarkdown r-cran-roxygen2 r-cran-lintr pandoc qpdf
 # The documentation site and its browser check.
 SITE_DEBS := r-cran-pkgdown chromium
 SITE   := site
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
-.PHONY: setup setup-r setup-site demo test test-python test-r test-install test-site check-r \
-        r-package docs site notebooks benchmark report clean
+.PHONY: setup setup-r setup-site demo test test-python lint-python test-r lint-r test-install \
+        test-site check-r r-package docs site notebooks benchmark report clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -44,12 +44,22 @@ $(VENV)/.installed-r: $(VENV)/.installed
 demo: setup
 	$(PY) -m vaelab demo --out $(OUT)
 
-test: test-python test-r test-install test-site
+test: test-python lint-r test-r test-install test-site
 
-test-python: setup-r
+test-python: setup-r lint-python
 	$(PY) -m pytest -q
 
+# ruff with pyflakes, pycodestyle and isort rules (pyproject.toml) over all the repository's Python.
+lint-python: setup
+	$(PY) -m ruff check .
+
 test-r: setup-r check-r
+
+# lintr on R/ and tests/ with the rules in .lintr. The package and testthat are loaded first, so
+# that lintr sees their functions. About 90 s on two cores.
+lint-r: setup-r
+	Rscript -e 'pkgload::load_all(quiet = TRUE); suppressMessages(library(testthat)); \
+	  lints <- lintr::lint_package(); print(lints); quit(status = length(lints) > 0)'
 
 # The R tarball, carrying the Python core as a wheel that bootstrap.R builds into inst/python.
 r-package:

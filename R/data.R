@@ -26,12 +26,52 @@
 #' mnist <- load_mnist(splits = "test")
 #' dim(mnist$test$x)
 #' table(mnist$test$y)
-load_mnist <- function(path = NULL, download = TRUE, splits = c("train", "test"),
-                       verify = TRUE) {
-  if (!is.null(path)) path <- as_path(path)
-  data <- vaelab_call("load_mnist", path = path, download = as_flag(download, "download"),
-                      verify = as_flag(verify, "verify"), splits = as.list(splits),
-                      .convert = FALSE)
+load_mnist <- function(path = NULL, download = TRUE, verify = TRUE,
+                       splits = c("train", "test")) {
+  load_splits("load_mnist", path, download, splits, verify)
+}
+
+#' Load Fashion-MNIST or CIFAR-10
+#'
+#' Like [load_mnist()], from the official files. Fashion-MNIST's IDX files
+#' have MNIST's names, so they are looked for in a folder of their own: `path`,
+#' else the `fashion-mnist` folder inside `VAELAB_DATA`, else the Keras cache's
+#' `fashion-mnist` folder, downloaded there when `download` is `TRUE`. CIFAR-10
+#' is read from its Python batches (`data_batch_1` to `data_batch_5`,
+#' `test_batch`, in the folder or in `cifar-10-batches-py/`) or straight from
+#' the archive `cifar-10-python.tar.gz`, looked for in `path`, `VAELAB_DATA`
+#' and the Keras cache. Every file read is checked against its official
+#' checksum unless `verify = FALSE`.
+#'
+#' @inheritParams load_mnist
+#' @param path A folder holding the files; `NULL` looks in the places above.
+#' @return A list with elements `train` and/or `test`, each a list of `x`
+#'   (double array `n x 28 x 28 x 1` for Fashion-MNIST, `n x 32 x 32 x 3` for
+#'   CIFAR-10, pixels in `[0, 1]`) and `y` (integer class numbers 0 to 9).
+#'   The 50,000 CIFAR-10 training images take 1.2 GB in R.
+#' @export
+#' @examplesIf vaelab_available() && dir.exists(file.path(Sys.getenv("VAELAB_DATA"), "fashion-mnist"))
+#' fashion <- load_fashion_mnist(splits = "test", download = FALSE)
+#' dim(fashion$test$x)
+#' # CIFAR-10 in the same way: load_cifar10(splits = "test")
+load_fashion_mnist <- function(path = NULL, download = TRUE, verify = TRUE,
+                               splits = c("train", "test")) {
+  load_splits("load_fashion_mnist", path, download, splits, verify)
+}
+
+#' @rdname load_fashion_mnist
+#' @export
+load_cifar10 <- function(path = NULL, download = TRUE, verify = TRUE,
+                         splits = c("train", "test")) {
+  load_splits("load_cifar10", path, download, splits, verify)
+}
+
+# The (x, y) pairs of `splits` from one of Python's loaders, which share a signature.
+load_splits <- function(fun, path, download, splits, verify, call = sys.call(sys.parent())) {
+  if (!is.null(path)) path <- as_path(path, call = call)
+  data <- vaelab_call(fun, path = path, download = as_scalar(download, "download", call),
+                      verify = as_scalar(verify, "verify", call), splits = as.list(splits),
+                      .convert = FALSE, .call = call)
   # Python has checked `splits` and returns one (x, y) pair per distinct split, in order.
   out <- list()
   for (i in seq_along(unique(splits))) {

@@ -24,6 +24,7 @@
 #'   their size (smaller when a set is smaller).
 #' @param seed Seed for the subsets, or `NULL`.
 #' @param images An array of images `n x 28 x 28 x 1`.
+#' @param batch_size Images per prediction step.
 #' @return `frechet_distance()`: a number. `kernel_inception_distance()`: a
 #'   list with `kid`, `std` (the spread over subsets), `standard_error`
 #'   (`std / sqrt(subsets)`, optimistic because subsets overlap), `subsets`
@@ -49,16 +50,17 @@ kernel_inception_distance <- function(real, generated, features = NULL, layer = 
                         features = as_feature_model(features), layer = as_layer(layer),
                         subsets = as_int(subsets, "subsets"),
                         subset_size = as_int(subset_size, "subset_size"),
-                        seed = as_seed(seed))
+                        seed = as_optional_int(seed, "seed"))
   fields <- c("kid", "std", "standard_error", "subsets", "subset_size")
   stats::setNames(lapply(fields, function(field) result[[field]]), fields)
 }
 
 #' @rdname frechet_distance
 #' @export
-image_features <- function(images, model = NULL, layer = NULL) {
-  vaelab_call("image_features", images = as_images(images, "images"),
-              model = as_feature_model(model), layer = as_layer(layer))
+image_features <- function(images, model = NULL, layer = NULL, batch_size = 1000) {
+  vaelab_call("image_features", images = as_images(images),
+              model = as_feature_model(model), layer = as_layer(layer),
+              batch_size = as_int(batch_size, "batch_size"))
 }
 
 #' FID and KID of several models' new images
@@ -87,27 +89,21 @@ image_features <- function(images, model = NULL, layer = NULL) {
 generation_scores <- function(models, real, n = 10000, reference = NULL, seed = 0,
                               features = NULL, layer = NULL, subsets = 100,
                               subset_size = 1000) {
-  scores <- vaelab_call("generation_scores", models = as_model_list(models),
+  scores <- vaelab_call("generation_scores", models = as_named_list(models, as_model),
                         real = as_images(real, "real"), n = as_int(n, "n"),
-                        reference = if (is.null(reference)) NULL else
-                          as_images(reference, "reference"),
-                        seed = as_seed(seed), features = as_feature_model(features),
+                        reference = as_images(reference, "reference"),
+                        seed = as_optional_int(seed, "seed"), features = as_feature_model(features),
                         layer = as_layer(layer), subsets = as_int(subsets, "subsets"),
                         subset_size = as_int(subset_size, "subset_size"))
   rows <- lapply(scores, function(s) as.data.frame(s[c("fid", "kid", "kid_std", "n")]))
   do.call(rbind, rows)
 }
 
-# Images stay an image array; a matrix is features, passed as it is.
+# Images, or a matrix of features: both are arrays to Python.
 as_feature_input <- function(x, name, call = sys.call(sys.parent())) {
-  if (is.matrix(x) && is.numeric(x)) x else as_images(x, name, call)
+  as_array(x, name, call)
 }
 
 as_feature_model <- function(model, call = sys.call(sys.parent())) {
-  if (is.null(model)) NULL else as_model(model, "features", call)
-}
-
-# One layer: a name, or a 1-based position converted to Python's 0-based index.
-as_layer <- function(layer, call = sys.call(sys.parent())) {
-  if (is.numeric(layer)) as_int(layer, "layer", call = call) - 1L else layer
+  as_optional_model(model, "features", call)
 }

@@ -3,15 +3,21 @@
 #' `encode()` returns the encoder's mean (no sampling), as the article does;
 #' `encode_distribution()` returns the mean and the log-variance. `decode()`
 #' turns latent vectors into images, and `reconstruct()` is
-#' `decode(model, encode(model, x))`.
+#' `decode(model, encode(model, images))`. The same functions serve
+#' conditional models ([build_cvae()], [build_vaegan()] with
+#' `conditional = TRUE`, `load_pretrained("cvaegan")`), which need the digit
+#' label of every image or latent vector; other models take no labels.
 #'
 #' @param model A vaelab VAE (or, for `encode()`, its encoder; for `decode()`,
 #'   its decoder).
-#' @param x Images, an array `n x 28 x 28 x 1` (or `n x 28 x 28`) with values
-#'   in `[0, 1]`.
+#' @param images Images, an array `n x 28 x 28 x 1` (or `n x 28 x 28`) with
+#'   values in `[0, 1]`.
 #' @param z Latent vectors, a matrix `n x latent_dim` (or one vector).
-#' @param batch_size Images per prediction step; it changes speed (and float32
-#'   rounding in the last digits), not results.
+#' @param labels Digit labels 0 to 9, one per image or latent vector, for a
+#'   conditional model; `NULL` for any other.
+#' @param batch_size Images per prediction step (Python's
+#'   `vaelab.inference.PREDICT_CHUNK` by default); it changes speed (and
+#'   float32 rounding in the last digits), not results.
 #' @return `encode()`: a matrix `n x latent_dim`. `encode_distribution()`: a
 #'   list of `z_mean` and `z_log_var`. `decode()`, `reconstruct()`: an array
 #'   `n x 28 x 28 x 1`.
@@ -23,41 +29,47 @@
 #' dim(z)
 #' dim(decode(vae, z))
 #' dim(reconstruct(vae, x))
-encode <- function(model, x, batch_size = 1000) {
-  vaelab_call("encode", model = as_model(model), x = as_images(x),
-              batch_size = as_int(batch_size, "batch_size"))
+#' cvae <- build_cvae(latent_dim = 2, seed = 1)
+#' dim(reconstruct(cvae, x, labels = c(1, 4, 7)))
+encode <- function(model, images, labels = NULL, batch_size = 1000) {
+  vaelab_call("encode", model = as_model(model), images = as_images(images),
+              labels = as_optional_labels(labels), batch_size = as_int(batch_size, "batch_size"))
 }
 
 #' @rdname encode
 #' @export
-encode_distribution <- function(model, x, batch_size = 1000) {
-  out <- vaelab_call("encode_distribution", model = as_model(model), x = as_images(x),
+encode_distribution <- function(model, images, labels = NULL, batch_size = 1000) {
+  out <- vaelab_call("encode_distribution", model = as_model(model), images = as_images(images),
+                     labels = as_optional_labels(labels),
                      batch_size = as_int(batch_size, "batch_size"))
   stats::setNames(out, c("z_mean", "z_log_var"))
 }
 
 #' @rdname encode
 #' @export
-decode <- function(model, z, batch_size = 1000) {
-  vaelab_call("decode", model = as_model(model), z = as_latents(z),
-              batch_size = as_int(batch_size, "batch_size"))
+decode <- function(model, z, labels = NULL, batch_size = 1000) {
+  vaelab_call("decode", model = as_model(model), z = as_array(z, "z"),
+              labels = as_optional_labels(labels), batch_size = as_int(batch_size, "batch_size"))
 }
 
 #' @rdname encode
 #' @export
-reconstruct <- function(model, x, batch_size = 1000) {
-  vaelab_call("reconstruct", model = as_model(model), x = as_images(x),
-              batch_size = as_int(batch_size, "batch_size"))
+reconstruct <- function(model, images, labels = NULL, batch_size = 1000) {
+  vaelab_call("reconstruct", model = as_model(model), images = as_images(images),
+              labels = as_optional_labels(labels), batch_size = as_int(batch_size, "batch_size"))
 }
 
 #' Generate new images from the prior
 #'
-#' Decodes `n` latent vectors drawn from the standard normal prior. Python
-#' calls this `vaelab.sample()` (or `vaelab.generate()`); R uses `generate()`
-#' only, so that base R's `sample()` stays visible.
+#' Decodes `n` latent vectors drawn from the standard normal prior. A
+#' conditional model draws the digits in `labels`: one per image (then `n` is
+#' their number), or one digit for all `n` images. R and Python both call it
+#' `generate()`, which leaves base R's `sample()` visible.
 #'
-#' @param model A vaelab VAE or its decoder.
+#' @param model A vaelab VAE or its decoder, or a conditional model.
 #' @param n Number of images.
+#' @param labels For a conditional model, the digits to draw: one per image,
+#'   or a single digit repeated `n` times. `NULL` for any other model.
 #' @param seed Optional seed of the draws; the same seed gives the same images
 #'   in R and Python.
 #' @return An array `n x 28 x 28 x 1`.
@@ -65,8 +77,11 @@ reconstruct <- function(model, x, batch_size = 1000) {
 #' @examplesIf vaelab_available()
 #' images <- generate(build_vae(latent_dim = 2, seed = 1), n = 4, seed = 1)
 #' dim(images)
-generate <- function(model, n = 16, seed = NULL) {
-  vaelab_call("generate", model = as_model(model), n = as_int(n, "n"), seed = as_seed(seed))
+#' sevens <- generate(build_cvae(latent_dim = 2, seed = 1), n = 3, labels = 7, seed = 1)
+#' dim(sevens)
+generate <- function(model, n = 16, labels = NULL, seed = NULL) {
+  vaelab_call("generate", model = as_model(model), n = as_int(n, "n"),
+              labels = as_optional_labels(labels), seed = as_optional_int(seed, "seed"))
 }
 
 #' Interpolate between two images in latent space
@@ -75,7 +90,7 @@ generate <- function(model, n = 16, seed = NULL) {
 #' evenly spaced on the straight line between them, both ends included.
 #'
 #' @param model A vaelab VAE.
-#' @param x_from,x_to One image each: `28 x 28`, `28 x 28 x 1` or
+#' @param image_from,image_to One image each: `28 x 28`, `28 x 28 x 1` or
 #'   `1 x 28 x 28 x 1` (e.g. `x[i, , , , drop = FALSE]`).
 #' @param steps Number of steps between the two ends.
 #' @return An array `(steps + 1) x 28 x 28 x 1`.
@@ -85,9 +100,10 @@ generate <- function(model, n = 16, seed = NULL) {
 #' a <- matrix(0, 28, 28)
 #' b <- matrix(1, 28, 28)
 #' dim(interpolate(vae, a, b, steps = 4))
-interpolate <- function(model, x_from, x_to, steps = 10) {
-  vaelab_call("interpolate", model = as_model(model), x_from = as_image(x_from, "x_from"),
-              x_to = as_image(x_to, "x_to"), steps = as_int(steps, "steps"))
+interpolate <- function(model, image_from, image_to, steps = 10) {
+  vaelab_call("interpolate", model = as_model(model),
+              image_from = as_images(image_from, "image_from"),
+              image_to = as_images(image_to, "image_to"), steps = as_int(steps, "steps"))
 }
 
 #' Decode a grid over two latent dimensions (the book's manifold)
@@ -115,19 +131,24 @@ interpolate <- function(model, x_from, x_to, steps = 10) {
 #' dim(grid)
 #' dim(tile_grid(grid))
 latent_grid <- function(model, n = 15, dims = c(1, 2), quantiles = c(0.05, 0.95)) {
-  vaelab_call("latent_grid", model = as_model(model), n = as_int(n, "n", minimum = 2L),
-              dims = py_index(as_dims(dims)), quantiles = as_quantiles(quantiles))
+  model <- as_model(model)
+  # Checked here, counting from 1, so that an error quotes the user's own numbers.
+  dims <- vaelab_call("as_dims", dims = as_array(dims, "dims"),
+                      latent_dim = vaelab_call("latent_dim_of", model = model),
+                      first = 1L, .module = "checks")
+  vaelab_call("latent_grid", model = model, n = as_int(n, "n"), dims = dims,
+              quantiles = as_tuple(quantiles, "quantiles"))
 }
 
 #' @rdname latent_grid
 #' @export
 grid_values <- function(n = 15, quantiles = c(0.05, 0.95)) {
-  as.double(vaelab_call("grid_values", n = as_int(n, "n", minimum = 2L),
-                        quantiles = as_quantiles(quantiles)))
+  as.double(vaelab_call("grid_values", n = as_int(n, "n"),
+                        quantiles = as_tuple(quantiles, "quantiles")))
 }
 
 #' @rdname latent_grid
 #' @export
 tile_grid <- function(grid) {
-  vaelab_call("tile_grid", grid = as_grid(grid))
+  vaelab_call("tile_grid", grid = as_array(grid, "grid"))
 }

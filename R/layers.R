@@ -28,8 +28,8 @@
 #' vae <- keras$Model(input_img, y, name = "vae")
 #' vae$compile(optimizer = "rmsprop")
 layer_variational <- function(object, recipe = "elbo", name = NULL) {
-  layer <- vaelab_call("VariationalLayer", recipe = as_recipe(recipe),
-                       name = as_layer_name(name))
+  layer <- vaelab_call("layer_variational", recipe = as_scalar(recipe, "recipe"),
+                       name = as_scalar(name, "name"))
   apply_layer(layer, object, 4L, "list(x, x_decoded, z_mean, z_log_var)")
 }
 
@@ -52,7 +52,8 @@ layer_variational <- function(object, recipe = "elbo", name = NULL) {
 #' z_log_var <- keras$Input(shape = list(2L))
 #' layer_sampling(list(z_mean, z_log_var), seed = 1)
 layer_sampling <- function(object, seed = NULL, name = NULL) {
-  layer <- vaelab_call("Sampling", seed = as_seed(seed), name = as_layer_name(name))
+  layer <- vaelab_call("layer_sampling", seed = as_optional_int(seed, "seed"),
+                       name = as_scalar(name, "name"))
   apply_layer(layer, object, 2L, "list(z_mean, z_log_var)")
 }
 
@@ -67,8 +68,4 @@ apply_layer <- function(layer, object, n, expected, call = sys.call(sys.parent()
                         expected, describe(object)), call)
   }
   vaelab_method(layer, "__call__", object, .call = call)
-}
-
-as_layer_name <- function(name, call = sys.call(sys.parent())) {
-  if (is.null(name)) NULL else as_string(name, "name", call)
 }

@@ -14,7 +14,7 @@
 #' laplacian_variance(flat)
 #' laplacian_variance(stripes)
 laplacian_variance <- function(images) {
-  as.double(vaelab_call("laplacian_variance", images = as_images(images, "images")))
+  as.double(vaelab_call("laplacian_variance", images = as_images(images)))
 }
 
 #' How well a classifier recognises images
@@ -35,16 +35,15 @@ laplacian_variance <- function(images) {
 #' predict_digits(clf, x)
 #' classifier_accuracy(clf, x, c(0, 1, 2, 3))
 classifier_accuracy <- function(classifier, images, labels) {
-  images <- as_images(images, "images")
   vaelab_call("classifier_accuracy", classifier = as_model(classifier, "classifier"),
-              images = images, labels = as_labels(labels, n = dim(images)[1]))
+              images = as_images(images), labels = as_labels(labels))
 }
 
 #' @rdname classifier_accuracy
 #' @export
 predict_digits <- function(classifier, images) {
   as.integer(vaelab_call("predict_digits", classifier = as_model(classifier, "classifier"),
-                         images = as_images(images, "images")))
+                         images = as_images(images)))
 }
 
 #' Reconstruction error
@@ -59,6 +58,6 @@ predict_digits <- function(classifier, images) {
 #' x <- array(runif(2 * 28 * 28), c(2, 28, 28, 1))
 #' reconstruction_errors(x, x)
 reconstruction_errors <- function(images, reconstructions) {
-  vaelab_call("reconstruction_errors", images = as_images(images, "images"),
+  vaelab_call("reconstruction_errors", images = as_images(images),
               reconstructions = as_images(reconstructions, "reconstructions"))
 }

@@ -16,14 +16,14 @@
 #' encoder$output_shape
 build_encoder <- function(latent_dim = 5, name = "encoder") {
   vaelab_call("build_encoder", latent_dim = as_int(latent_dim, "latent_dim"),
-              name = as_string(name, "name"))
+              name = as_scalar(name, "name"))
 }
 
 #' @rdname build_encoder
 #' @export
 build_decoder <- function(latent_dim = 5, name = "decoder") {
   vaelab_call("build_decoder", latent_dim = as_int(latent_dim, "latent_dim"),
-              name = as_string(name, "name"))
+              name = as_scalar(name, "name"))
 }
 
 #' Build a plain VAE
@@ -52,10 +52,16 @@ build_decoder <- function(latent_dim = 5, name = "decoder") {
 #' vae$count_params()
 build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                       name = "vae", jit_compile = "auto") {
-  vaelab_call("build_vae", latent_dim = as_int(latent_dim, "latent_dim"),
-              recipe = as_recipe(recipe), optimizer = as_optimizer(optimizer),
-              seed = as_seed(seed), name = as_string(name, "name"),
-              jit_compile = as_jit(jit_compile))
+  build_vae_like("build_vae", latent_dim, recipe, optimizer, seed, name, jit_compile)
+}
+
+# build_vae() and build_cvae(): one set of arguments, converted alike.
+build_vae_like <- function(fun, latent_dim, recipe, optimizer, seed, name, jit_compile,
+                           call = sys.call(-1)) {
+  vaelab_call(fun, latent_dim = as_int(latent_dim, "latent_dim", call),
+              recipe = as_scalar(recipe, "recipe", call), optimizer = optimizer,
+              seed = as_optional_int(seed, "seed", call), name = as_scalar(name, "name", call),
+              jit_compile = as_scalar(jit_compile, "jit_compile", call), .call = call)
 }
 
 #' Build or train the perceptual model of the DFC VAE
@@ -66,12 +72,13 @@ build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", se
 #' `model`) on labelled images. The shipped one is
 #' `load_pretrained("classifier")`.
 #'
-#' @param x Training images, an array `n x 28 x 28 x 1` with values in `[0, 1]`.
-#' @param y Their digit labels 0 to 9.
+#' @param images Training images, an array `n x 28 x 28 x 1` with values in
+#'   `[0, 1]`.
+#' @param labels Their digit labels 0 to 9.
 #' @param epochs,batch_size Passes over the data, and images per step.
 #' @param shift Training images are shifted at random by up to this many
 #'   pixels each way (a training-only augmentation; 0 turns it off).
-#' @param validation_data Optional `list(x, y)` evaluated after each epoch.
+#' @param validation_data Optional `list(images, labels)` evaluated after each epoch.
 #' @param model A perceptual model to keep training; `NULL` builds one.
 #' @param seed Optional seed for the initial weights.
 #' @param verbose `TRUE` (one line per epoch), `FALSE`, 0, 1, 2 or `"auto"`.
@@ -83,19 +90,20 @@ build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", se
 #' clf <- train_perceptual_model(x, rep(0:7, 8), epochs = 1, verbose = FALSE, seed = 1)
 #' classifier_accuracy(clf, x, rep(0:7, 8))
 build_perceptual_model <- function(seed = NULL, name = "classifier") {
-  vaelab_call("build_perceptual_model", seed = as_seed(seed), name = as_string(name, "name"))
+  vaelab_call("build_perceptual_model", seed = as_optional_int(seed, "seed"),
+              name = as_scalar(name, "name"))
 }
 
 #' @rdname build_perceptual_model
 #' @export
-train_perceptual_model <- function(x, y, epochs = 10, batch_size = 128, validation_data = NULL,
-                                   model = NULL, shift = 2, seed = NULL, verbose = "auto") {
-  x <- as_images(x, "x")
-  vaelab_call("train_perceptual_model", x = x, y = as_labels(y, n = dim(x)[1], name = "y"),
+train_perceptual_model <- function(images, labels, epochs = 10, batch_size = 128,
+                                   validation_data = NULL, model = NULL, shift = 2, seed = NULL,
+                                   verbose = "auto") {
+  vaelab_call("train_perceptual_model", images = as_images(images), labels = as_labels(labels),
               epochs = as_int(epochs, "epochs"), batch_size = as_int(batch_size, "batch_size"),
-              validation_data = as_labelled(validation_data),
-              model = if (is.null(model)) NULL else as_model(model),
-              shift = as_values(shift, "shift", n = 1), seed = as_seed(seed), verbose = as_verbose(verbose))
+              validation_data = as_validation_data(validation_data),
+              model = as_optional_model(model, "model"), shift = as_scalar(shift, "shift"),
+              seed = as_optional_int(seed, "seed"), verbose = as_verbose(verbose))
 }
 
 #' Build a deep feature consistent VAE
@@ -121,9 +129,10 @@ build_dfc_vae <- function(perceptual_model, latent_dim = 5, layers = NULL, layer
                           name = "dfc_vae", jit_compile = "auto") {
   vaelab_call("build_dfc_vae", perceptual_model = as_model(perceptual_model, "perceptual_model"),
               latent_dim = as_int(latent_dim, "latent_dim"), layers = as_layers(layers),
-              layer_weights = as_layer_weights(layer_weights), recipe = as_recipe(recipe),
-              optimizer = as_optimizer(optimizer), seed = as_seed(seed),
-              name = as_string(name, "name"), jit_compile = as_jit(jit_compile))
+              layer_weights = as_tuple(layer_weights, "layer_weights"),
+              recipe = as_scalar(recipe, "recipe"), optimizer = optimizer,
+              seed = as_optional_int(seed, "seed"), name = as_scalar(name, "name"),
+              jit_compile = as_scalar(jit_compile, "jit_compile"))
 }
 
 #' Save and load models and weights

@@ -13,11 +13,15 @@
 #' x <- array(runif(5 * 28 * 28), c(5, 28, 28, 1))
 #' plot_images(list(noise = x, half = x / 2), titles = 1:5)
 plot_images <- function(rows, titles = NULL) {
+  input <- rows
   if (!is.list(rows)) {
     rows <- list(rows)
   }
   labels <- if (is.null(names(rows))) rep("", length(rows)) else names(rows)
-  rows <- lapply(seq_along(rows), function(i) as_images(rows[[i]], sprintf("rows[[%d]]", i)))
+  call <- sys.call()
+  rows <- lapply(seq_along(rows), function(i) {
+    checked_images(rows[[i]], sprintf("rows[[%d]]", i), call)
+  })
   cell <- 30 # 28 pixels and a 2-pixel gap
   ncol <- max(vapply(rows, function(r) dim(r)[1], integer(1)))
   old <- graphics::par(mar = c(0.2, max(nchar(labels), 0) * 0.55 + 0.5,
@@ -39,7 +43,7 @@ plot_images <- function(rows, titles = NULL) {
     graphics::mtext(as.character(titles), side = 3, at = (seq_along(titles) - 0.5) * cell,
                     line = 0.1, cex = 0.7)
   }
-  invisible(rows)
+  invisible(input)
 }
 
 #' @rdname plot_images
@@ -90,13 +94,13 @@ plot_manifold <- function(grid, quantiles = c(0.05, 0.95)) {
 #' z <- matrix(rnorm(200), ncol = 2)
 #' plot_latent_scatter(z, rep(0:9, 10))
 plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
-  z <- as_latents(z)
-  labels <- as_labels(labels, n = nrow(z))
-  dims <- as_dims(dims)
-  if (max(dims) > ncol(z)) {
-    input_error(sprintf("dims: expected dimensions in 1..%d, got %s", ncol(z),
-                        paste(dims, collapse = ", ")), sys.call())
-  }
+  input <- z
+  z <- as_array(z, "z")
+  if (is.null(dim(z))) dim(z) <- c(1L, length(z))
+  z <- vaelab_call("as_latents", z = z, latent_dim = ncol(z), .module = "checks")
+  labels <- checked_labels(labels, nrow(z))
+  dims <- unlist(vaelab_call("as_dims", dims = as_array(dims, "dims"), latent_dim = ncol(z),
+                             first = 1L, .module = "checks")) + 1L
   colours <- grDevices::palette.colors(10, "Tableau 10")
   old <- graphics::par(mar = c(4, 4, 0.5, 4), xpd = NA)
   on.exit(graphics::par(old))
@@ -105,7 +109,7 @@ plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
   usr <- graphics::par("usr")
   graphics::legend(usr[2], usr[4], legend = 0:9, col = colours, pch = 16, title = "digit",
                    bty = "n", cex = 0.8)
-  invisible(z)
+  invisible(input)
 }
 
 #' Laplacian variance per digit class, and its histograms
@@ -131,8 +135,8 @@ plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
 #'                                half = laplacian_variance(x / 2)), labels, bins = 10)
 plot_laplacian_boxplot <- function(images, labels) {
   values <- laplacian_variance(images)
-  digit <- factor(as_labels(labels, n = length(values)), levels = 0:9)
-  graphics::boxplot(values ~ digit, xlab = "digit", ylab = "variance of the Laplacian",
+  by_digit <- split(values, factor(checked_labels(labels, length(values)), levels = 0:9))
+  graphics::boxplot(by_digit, xlab = "digit", ylab = "variance of the Laplacian",
                     pch = 20, cex = 0.4, col = "grey90")
   invisible(values)
 }
@@ -140,20 +144,16 @@ plot_laplacian_boxplot <- function(images, labels) {
 #' @rdname plot_laplacian_boxplot
 #' @export
 plot_laplacian_histograms <- function(blur, labels, bins = 50) {
-  if (!is.list(blur) || length(blur) == 0 || is.null(names(blur))) {
-    input_error("blur: expected a named list of Laplacian variances, e.g. list(original = v)",
-                sys.call())
-  }
-  labels <- as_labels(labels)
-  for (name in names(blur)) {
-    blur[[name]] <- as_values(blur[[name]], sprintf("blur[[\"%s\"]]", name),
-                              n = length(labels), call = sys.call())
-  }
-  bins <- as_int(bins, "bins")
+  input <- blur
+  labels <- checked_labels(labels)
+  blur <- vaelab_call("as_named_values", values = as_named_list(blur, as_array),
+                      name = "blur", n = length(labels), .module = "checks")
+  bins <- vaelab_call("positive_int", value = as_int(bins, "bins"), name = "bins",
+                      .module = "checks")
   colours <- grDevices::palette.colors(length(blur) + 1, "Okabe-Ito")[-1]
   old <- graphics::par(mfrow = c(1, 2), mar = c(4, 4, 2, 0.5))
   on.exit(graphics::par(old))
-  groups <- default_groups(labels)
+  groups <- vaelab_call("default_groups", labels = labels, .module = "stats")
   for (group in names(groups)) {
     mask <- groups[[group]]
     values <- lapply(blur, function(v) v[mask])
@@ -177,5 +177,41 @@ plot_laplacian_histograms <- function(blur, labels, bins = 50) {
     graphics::legend("topright", legend = names(values),
                      fill = grDevices::adjustcolor(colours, 0.4), bty = "n", cex = 0.8)
   }
-  invisible(blur)
+  invisible(input)
+}
+
+#' Draw edit rows: style transfer or attribute edits
+#'
+#' One row per image of an array `n x m x 28 x 28 x 1` from [style_transfer()]
+#' or [apply_attribute()], drawn with [plot_images()].
+#'
+#' @param edits An array `n x m x 28 x 28 x 1` (or `n x m x 28 x 28`).
+#' @param column_titles Optional titles of the `m` columns (target digits,
+#'   strengths).
+#' @param row_names Optional names of the `n` rows.
+#' @return `edits`, invisibly.
+#' @export
+#' @examplesIf vaelab_available()
+#' edits <- array(runif(2 * 3 * 28 * 28), c(2, 3, 28, 28, 1))
+#' plot_edit_rows(edits, column_titles = c(-1, 0, 1), row_names = c("a", "b"))
+plot_edit_rows <- function(edits, column_titles = NULL, row_names = NULL) {
+  images <- vaelab_call("as_edits", edits = as_array(edits, "edits"), .module = "checks")
+  d <- dim(images)
+  rows <- lapply(seq_len(d[1]), function(i) {
+    array(images[i, , , , , drop = FALSE], d[-1])
+  })
+  names(rows) <- if (is.null(row_names)) seq_len(d[1]) else row_names
+  plot_images(rows, titles = column_titles)
+  invisible(edits)
+}
+
+# Images as Python checks them, back in R as an array n x 28 x 28 x 1.
+checked_images <- function(images, name, call = sys.call(-1)) {
+  vaelab_call("as_images", x = as_images(images, name, call), name = name, .module = "checks",
+              .call = call)
+}
+
+checked_labels <- function(labels, n = NULL, call = sys.call(-1)) {
+  as.integer(vaelab_call("as_labels", y = as_labels(labels, call = call), n = n,
+                         .module = "checks", .call = call))
 }

@@ -16,7 +16,7 @@
 #' vae <- load_pretrained("vae")
 #' dim(generate(vae, n = 2, seed = 1))
 load_pretrained <- function(name) {
-  vaelab_call("load_pretrained", name = as_string(name, "name"))
+  vaelab_call("load_pretrained", name = as_scalar(name, "name"))
 }
 
 #' @rdname load_pretrained

@@ -263,7 +263,11 @@ shipped_wheel <- function(version = utils::packageVersion("vaelab")) {
 core_requirement <- function(extras = character()) {
   wheel <- shipped_wheel()
   check_extras(extras)
-  name <- if (length(extras) == 0) "vaelab" else sprintf("vaelab[%s]", paste(extras, collapse = ","))
+  name <- if (length(extras) == 0) {
+    "vaelab"
+  } else {
+    sprintf("vaelab[%s]", paste(extras, collapse = ","))
+  }
   sprintf("%s @ file://%s", name, wheel)
 }
 
@@ -272,9 +276,11 @@ vaelab_extras <- function() {
   value <- Sys.getenv("VAELAB_EXTRAS")
   extras <- trimws(strsplit(value, ",", fixed = TRUE)[[1]])
   extras <- extras[nzchar(extras)]
-  tryCatch(check_extras(extras), vaelab_input_error = function(e) input_error(paste0(
-    "VAELAB_EXTRAS: expected comma-separated names of the package's extras, ",
-    "such as \"gpu\"; got ", deparse(value)
-  )))
+  tryCatch(check_extras(extras), vaelab_input_error = function(e) {
+    input_error(paste0(
+      "VAELAB_EXTRAS: expected comma-separated names of the package's extras, ",
+      "such as \"gpu\"; got ", deparse(value)
+    ))
+  })
   extras
 }

@@ -8,42 +8,56 @@
 #' rank sums, and its p-value may differ slightly). `cohens_dz()` is the effect
 #' size `mean(a - b) / sd(a - b)`.
 #'
-#' Degenerate inputs are errors of class `vaelab_input_error`, with the same
-#' message as in Python: differences that are all equal (identical inputs
-#' among them) leave the t statistic and Cohen's d_z undefined, and
+#' Python checks the inputs in both engines, so degenerate ones are the
+#' same errors (of class `vaelab_ValueError`) as in Python: differences that
+#' are all equal (identical inputs among them) leave the t statistic and Cohen's d_z undefined, and
 #' differences that are all 0 leave the Wilcoxon test undefined.
 #'
 #' @param a,b Paired numeric vectors of the same length (at least 2).
 #' @param conf_level Confidence level of the interval of the mean difference.
+#' @param engine `"R"` (`stats::t.test()`, the default in R) or `"scipy"`
+#'   (Python's `scipy.stats.ttest_rel()`): the engines of Python's
+#'   `vaelab.stats.ENGINES`.
 #' @return `paired_ttest()`: a list with `statistic`, `pvalue`, `df`,
-#'   `mean_difference`, `conf_int`, `conf_level` and `engine` (`"R"`).
+#'   `mean_difference`, `conf_int`, `conf_level` and `engine`.
 #'   `wilcoxon_test()`: a list with `statistic` and `pvalue`. `cohens_dz()`: a
 #'   number.
 #' @export
-#' @examples
+#' @examplesIf vaelab_available()
 #' before <- c(5.1, 4.8, 6.0, 5.5, 5.9)
 #' after <- c(4.9, 4.1, 5.2, 5.6, 5.0)
 #' paired_ttest(before, after)$pvalue
+#' paired_ttest(before, after, engine = "scipy")$pvalue
 #' wilcoxon_test(before, after)
 #' cohens_dz(before, after)
-paired_ttest <- function(a, b, conf_level = 0.95) {
-  pair <- as_pair(a, b)
-  varying_differences(pair, sys.call())
-  conf_level <- as_conf_level(conf_level)
+paired_ttest <- function(a, b, conf_level = 0.95, engine = "R") {
+  if (!identical(engine, "R")) {
+    res <- vaelab_call("paired_ttest", a = as_array(a, "a"), b = as_array(b, "b"),
+                       conf_level = as_scalar(conf_level, "conf_level"), engine = engine)
+    return(ttest_list(res))
+  }
+  pair <- varying_differences(a, b)
+  conf_level <- vaelab_call("as_conf_level", level = as_scalar(conf_level, "conf_level"),
+                            .module = "checks")
   res <- stats::t.test(pair$a, pair$b, paired = TRUE, conf.level = conf_level)
   list(statistic = unname(res$statistic), pvalue = res$p.value, df = unname(res$parameter),
        mean_difference = unname(res$estimate), conf_int = as.double(res$conf.int),
        conf_level = conf_level, engine = "R")
 }
 
+# Python's TTestResult as the list R's engine returns.
+ttest_list <- function(res) {
+  fields <- c("statistic", "pvalue", "df", "mean_difference", "conf_int", "conf_level", "engine")
+  out <- stats::setNames(lapply(fields, function(field) res[[field]]), fields)
+  out$conf_int <- as.double(unlist(out$conf_int))
+  out
+}
+
 #' @rdname paired_ttest
 #' @export
 wilcoxon_test <- function(a, b) {
-  pair <- as_pair(a, b)
-  if (!any(pair$a != pair$b)) {
-    input_error(paste0("a - b: all paired differences are 0, so the Wilcoxon signed-rank ",
-                       "test is undefined"), sys.call())
-  }
+  pair <- checked_pair(a, b)
+  vaelab_call("nonzero_differences", a = pair$a, b = pair$b, .module = "checks")
   res <- stats::wilcox.test(pair$a, pair$b, paired = TRUE)
   list(statistic = unname(res$statistic), pvalue = res$p.value)
 }
@@ -51,20 +65,24 @@ wilcoxon_test <- function(a, b) {
 #' @rdname paired_ttest
 #' @export
 cohens_dz <- function(a, b) {
-  d <- varying_differences(as_pair(a, b), sys.call())
+  pair <- varying_differences(a, b)
+  d <- pair$a - pair$b
   mean(d) / stats::sd(d)
 }
 
-# a - b, refused when the differences are all equal (Python's stats.varying_differences,
-# with R's t.test criterion for "essentially constant").
-varying_differences <- function(pair, call) {
-  d <- pair$a - pair$b
-  if (stats::sd(d) <= 10 * .Machine$double.eps * abs(mean(d))) {
-    input_error(sprintf(paste0(
-      "a - b: the paired differences are all equal (%g): their standard deviation is 0, ",
-      "so the t statistic and Cohen's d_z are undefined"), d[1]), call)
-  }
-  d
+# The pair as Python checks it (same length, at least 2, finite), back as R doubles.
+checked_pair <- function(a, b, call = sys.call(-1)) {
+  pair <- vaelab_call("as_pair", a = as_array(a, "a"), b = as_array(b, "b"),
+                      .module = "checks", .call = call)
+  list(a = as.double(pair[[1]]), b = as.double(pair[[2]]))
+}
+
+# The pair, refused by Python's rule when its differences are all equal (the t statistic
+# and Cohen's d_z are then undefined).
+varying_differences <- function(a, b, call = sys.call(-1)) {
+  pair <- checked_pair(a, b, call)
+  vaelab_call("varying_differences", a = pair$a, b = pair$b, .module = "stats", .call = call)
+  pair
 }
 
 #' Compare the sharpness of originals and reconstructions
@@ -77,9 +95,9 @@ varying_differences <- function(pair, call) {
 #' pair includes DFC VAE against plain VAE, the comparison the article
 #' concluded on but never tested.
 #'
-#' @param x The original images, an array `n x 28 x 28 x 1`.
+#' @param images The original images, an array `n x 28 x 28 x 1`.
 #' @param labels Their digit labels 0 to 9.
-#' @param reconstructions A named list of reconstructions of `x`, e.g.
+#' @param reconstructions A named list of reconstructions of `images`, e.g.
 #'   `list("plain VAE" = r1, "DFC VAE" = r2)`.
 #' @param groups A named list of logical vectors selecting images; by default
 #'   the article's groups, `"digits other than 1"` and `"digit 1"` (ones are
@@ -94,34 +112,30 @@ varying_differences <- function(pair, call) {
 #' x <- array(runif(40 * 28 * 28), c(40, 28, 28, 1))
 #' smooth <- (x + x[, c(2:28, 28), , , drop = FALSE]) / 2
 #' blur_comparison(x, rep(0:1, 20), list(smoothed = smooth))
-blur_comparison <- function(x, labels, reconstructions, groups = NULL, conf_level = 0.95) {
+blur_comparison <- function(images, labels, reconstructions, groups = NULL,
+                            conf_level = 0.95) {
   call <- sys.call()
-  x <- as_images(x)
-  n <- dim(x)[1]
-  labels <- as_labels(labels, n = n)
-  if (!is.list(reconstructions) || length(reconstructions) == 0 ||
-      is.null(names(reconstructions)) || !all(nzchar(names(reconstructions)))) {
-    input_error(paste0("reconstructions: expected a named list of reconstructed images, ",
-                       "e.g. list(\"plain VAE\" = r1, \"DFC VAE\" = r2)"), sys.call())
+  blur <- c(list(original = laplacian_variance(images)),
+            lapply(as_named_list(reconstructions, as_images), laplacian_variance))
+  blur <- vaelab_call("as_named_values", values = blur, name = "reconstructions",
+                      n = length(blur$original), .module = "checks")
+  labels <- checked_labels(labels, length(blur$original))
+  if (is.null(groups)) {
+    groups <- vaelab_call("default_groups", labels = labels, .module = "stats")
   }
-  blur <- list(original = laplacian_variance(x))
-  for (name in names(reconstructions)) {
-    blur[[name]] <- laplacian_variance(reconstructions[[name]])
-    if (length(blur[[name]]) != n) {
-      input_error(sprintf("reconstructions[[\"%s\"]]: expected %d images like x, got %d",
-                          name, n, length(blur[[name]])), sys.call())
-    }
-  }
-  groups <- as_groups(groups, labels, sys.call())
+  groups <- vaelab_call("as_groups", groups = as_named_list(groups, as_array),
+                        n = length(labels), .module = "checks")
   rows <- list()
   for (group in names(groups)) {
     mask <- groups[[group]]
     for (pair in utils::combn(names(blur), 2, simplify = FALSE)) {
       row <- tryCatch(
         compare_pair(blur[[pair[1]]][mask], blur[[pair[2]]][mask], conf_level),
-        vaelab_input_error = function(e) {
-          input_error(sprintf("groups[[\"%s\"]], %s vs %s: %s", group, pair[1], pair[2],
-                              conditionMessage(e)), call)
+        vaelab_error = function(e) {
+          e$message <- sprintf("groups[[\"%s\"]], %s vs %s: %s", group, pair[1], pair[2],
+                               conditionMessage(e))
+          e$call <- call
+          stop(e)
         })
       rows[[length(rows) + 1]] <- data.frame(group = group, a = pair[1], b = pair[2],
                                              n = sum(mask), row)

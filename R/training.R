@@ -6,12 +6,13 @@
 #' naming the epoch and batch, if the loss becomes NaN or infinite.
 #'
 #' @param model A compiled VAE.
-#' @param x Training images, an array `n x 28 x 28 x 1` with values in `[0, 1]`.
-#' @param epochs Passes over `x` (15 in the article, 10 in the book).
+#' @param images Training images, an array `n x 28 x 28 x 1` with values in
+#'   `[0, 1]`.
+#' @param epochs Passes over `images` (15 in the article, 10 in the book).
 #' @param batch_size Images per step (32 in the article, 16 in the book).
 #' @param validation_data Optional images evaluated after each epoch, or
 #'   `list(images, NULL)` as in the book.
-#' @param shuffle Shuffle `x` before each epoch.
+#' @param shuffle Shuffle `images` before each epoch.
 #' @param seed Optional seed of the shuffling.
 #' @param verbose `TRUE` (one line per epoch), `FALSE`, 0, 1, 2 or `"auto"`.
 #' @return A data.frame with one row per epoch: `epoch`, `loss`,
@@ -23,17 +24,14 @@
 #' x <- array(runif(256 * 28 * 28), c(256, 28, 28, 1))
 #' vae <- build_vae(latent_dim = 2, seed = 1)
 #' train_vae(vae, x, epochs = 2, batch_size = 64, verbose = FALSE)
-train_vae <- function(model, x, epochs = 15, batch_size = 32, validation_data = NULL,
+train_vae <- function(model, images, epochs = 15, batch_size = 32, validation_data = NULL,
                       shuffle = TRUE, seed = NULL, verbose = "auto") {
-  if (is.list(validation_data)) {
-    validation_data <- validation_data[[1]]
-  }
   history <- vaelab_call(
-    "train_vae", model = as_model(model), x = as_images(x, "x"),
+    "train_vae", model = as_model(model), images = as_images(images),
     epochs = as_int(epochs, "epochs"), batch_size = as_int(batch_size, "batch_size"),
-    validation_data = if (is.null(validation_data)) NULL
-                      else as_images(validation_data, "validation_data"),
-    shuffle = as_flag(shuffle, "shuffle"), seed = as_seed(seed), verbose = as_verbose(verbose),
+    validation_data = as_validation_data(validation_data),
+    shuffle = as_scalar(shuffle, "shuffle"), seed = as_optional_int(seed, "seed"),
+    verbose = as_verbose(verbose),
     .convert = FALSE
   )
   history_frame(history)

@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     print(machine_report())
     (_, _), (x_test, _) = vaelab.load_mnist(download=False)
     real = x_test[:args.n]
-    fake = vaelab.sample(vaelab.load_pretrained("vae"), len(real), seed=1)
+    fake = vaelab.generate(vaelab.load_pretrained("vae"), len(real), seed=1)
     classifier = vaelab.load_pretrained("classifier")
     size = min(args.subset_size, len(real))
 

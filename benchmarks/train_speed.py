@@ -492,7 +492,7 @@ class Runner:
         else:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
         out = subprocess.run(cmd, capture_output=True, text=True, env=self.env, cwd=ROOT)
-        lines = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
+        lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
         if out.returncode != 0 or not lines:
             tail = "\n    ".join((out.stderr or out.stdout).strip().splitlines()[-8:])
             print(f"  {label}: FAILED (exit {out.returncode})\n    {tail}", flush=True)

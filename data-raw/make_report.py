@@ -34,10 +34,14 @@ Laplacian variances (digits other than 1) of 0.167 (original), 0.035 (plain) and
 
 {data}
 
-| model | loss recipe | epochs trained (source recipe) | batch | seed | training time (s) | versions |
+{header}
 | --- | --- | --- | --- | --- | --- | --- |
 {rows}
 """
+
+
+HEADER = ("| model | loss recipe | epochs trained (source recipe) | batch | seed | "
+          "training time (s) | versions |")
 
 
 def provenance() -> str:
@@ -50,7 +54,7 @@ def provenance() -> str:
         rows.append(f"| {name} | {recipe} | {epochs} | {e['batch_size']} | {e['seed']} | "
                     f"{e.get('train_seconds', '-')} | {versions} |")
     data = next(iter(entries.values()))["data"]
-    return ARTICLE.format(data=data, rows="\n".join(rows))
+    return ARTICLE.format(data=data, header=HEADER, rows="\n".join(rows))
 
 
 def main():

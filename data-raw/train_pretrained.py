@@ -19,19 +19,14 @@ import keras
 import numpy as np
 
 import vaelab
-from vaelab.pretrained import export_pretrained
+from vaelab.cli import TRAINING_RECIPES
+from vaelab.export import export_pretrained
 
 SEED = 20181121
 SUBSET = 1000
 DATA_NOTE = ("MNIST: 60,000 training images rebuilt from a PNG export to within 1 gray level "
              "of the originals (97.2% of pixels exact on the test set); the 10,000 test "
              "images and all labels are the official files.")
-RECIPES = {
-    "vae": dict(latent_dim=5, recipe="elbo", batch_size=32, epochs=15),
-    "dfc_vae": dict(latent_dim=5, recipe="elbo", batch_size=32, epochs=15,
-                    layers=["conv1", "conv2"], layer_weights=[1.0, 1.0]),
-    "vae_2d": dict(latent_dim=2, recipe="book", batch_size=16, epochs=10),
-}
 
 
 def versions():
@@ -65,7 +60,7 @@ def train_classifier(data, test):
 
 
 def train_vae_model(name, data, test, classifier, epochs=None):
-    r = {**RECIPES[name], "recipe_epochs": RECIPES[name]["epochs"]}
+    r = {**TRAINING_RECIPES[name], "recipe_epochs": TRAINING_RECIPES[name]["epochs"]}
     r["epochs"] = epochs or r["epochs"]
     if name == "dfc_vae":
         model = vaelab.build_dfc_vae(classifier, latent_dim=r["latent_dim"], layers=r["layers"],
@@ -91,13 +86,13 @@ def train_vae_model(name, data, test, classifier, epochs=None):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None, help="MNIST folder (default: $VAELAB_DATA)")
-    p.add_argument("--only", choices=["classifier", *RECIPES], action="append",
+    p.add_argument("--only", choices=["classifier", *TRAINING_RECIPES], action="append",
                    help="train only these models (repeatable); the others must be shipped")
     p.add_argument("--epochs", type=int, default=None, help=(
         "train the VAEs for this many epochs instead of their recipe's (recorded in the "
         "manifest as epochs, beside recipe_epochs)"))
     args = p.parse_args()
-    names = args.only or ["classifier", *RECIPES]
+    names = args.only or ["classifier", *TRAINING_RECIPES]
     data, test = vaelab.load_mnist(args.data)
     common = {"data": DATA_NOTE, "seed": SEED, "versions": versions(),
               "subset": f"first {SUBSET} test images"}

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import as_images, as_values
-from .cvae import decode_any, latent_means
-from .plots import plot_images
+from .inference import decode, encode
 
 _ROWS = np.arange(28, dtype=np.float64)
 
@@ -61,19 +60,19 @@ def slant(images) -> np.ndarray:
 def attribute_vector(model, images, has_attribute, labels=None) -> np.ndarray:
     """Latent direction of an attribute: mean latent vector with it minus mean without it.
 
-    `has_attribute` is one TRUE/FALSE per image (e.g. ``ink_mass(x) > median``, or
-    ``y == 7`` for a plain VAE); `labels` are the digits, needed only to encode with a
-    conditional model. Returns a float32 vector of length latent_dim.
+    `has_attribute` is one True or False per image (e.g. ``ink_mass(x) > median``, or
+    ``y == 7`` for a plain VAE); `labels` are the digits, needed to encode with a
+    conditional model and refused by a plain one. Returns a float32 vector of length latent_dim.
 
     Example:
         >>> thick = ink_mass(x) > np.median(ink_mass(x))  # doctest: +SKIP
         >>> bold = attribute_vector(cvaegan, x, thick, labels=y)  # doctest: +SKIP
     """
-    z = latent_means(model, images, labels)
+    z = encode(model, images, labels)
     mask = np.asarray(has_attribute)
     if mask.dtype != bool:
         if not (np.issubdtype(mask.dtype, np.number) and np.isin(mask, (0, 1)).all()):
-            raise ValueError("has_attribute: expected TRUE/FALSE (or 1/0) per image")
+            raise ValueError("has_attribute: expected True or False (or 1 or 0) per image")
         mask = mask.astype(bool)
     if mask.shape != (z.shape[0],):
         raise ValueError(f"has_attribute: expected {z.shape[0]} values (one per image), "
@@ -96,7 +95,7 @@ def apply_attribute(model, images, vector, strengths, labels=None) -> np.ndarray
         >>> rows.shape  # doctest: +SKIP
         (3, 4, 28, 28, 1)
     """
-    z = latent_means(model, images, labels)
+    z = encode(model, images, labels)
     n, latent_dim = z.shape
     v = as_values(np.ravel(vector), "vector", n=latent_dim)
     s = as_values(np.atleast_1d(strengths), "strengths")
@@ -104,28 +103,4 @@ def apply_attribute(model, images, vector, strengths, labels=None) -> np.ndarray
         raise ValueError("strengths: expected at least one strength")
     edited = (z[:, None, :] + s[None, :, None] * v[None, None, :]).reshape(-1, latent_dim)
     repeated = None if labels is None else np.repeat(np.asarray(labels), s.size)
-    return decode_any(model, edited.astype(np.float32), repeated).reshape(n, s.size, 28, 28, 1)
-
-
-def plot_edit_rows(edits, column_titles=None, row_names=None, path=None):
-    """One row per image of an (n, m, 28, 28[, 1]) edit array (style transfer, attribute edits).
-
-    `column_titles` label the m columns (target digits, strengths); `row_names` the rows.
-    Returns the Matplotlib Figure and, given `path`, saves it atomically.
-
-    Example:
-        >>> fig = plot_edit_rows(rows, column_titles=[0, 1, 2, 3])  # doctest: +SKIP
-    """
-    edits = np.asarray(edits)
-    if edits.ndim == 4:
-        edits = edits[..., np.newaxis]
-    if edits.ndim != 5 or edits.shape[2:] != (28, 28, 1):
-        raise ValueError(f"edits: expected shape (n, m, 28, 28[, 1]), got {edits.shape}")
-    names = [str(r) for r in (row_names if row_names is not None else range(1, len(edits) + 1))]
-    if len(set(names)) != len(edits):
-        raise ValueError(f"row_names: expected {len(edits)} different names (one per row), "
-                         f"got {names}")
-    titles = None if column_titles is None else [
-        f"{t:g}" if isinstance(t, (int, float, np.number)) else str(t) for t in column_titles]
-    return plot_images(dict(zip(names, edits)), titles=titles, path=path)
-
+    return decode(model, edited.astype(np.float32), repeated).reshape(n, s.size, 28, 28, 1)

@@ -109,6 +109,15 @@ def as_labels(y, n: int | None = None, name: str = "labels") -> np.ndarray:
     return arr
 
 
+def as_labelled(data, name: str = "validation_data") -> tuple[np.ndarray, np.ndarray]:
+    """Return a pair ``(images, labels)`` checked as :func:`as_images` and :func:`as_labels`."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(f"{name}: expected a pair (images, labels), got {type(data).__name__}"
+                         + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
+    images = as_images(data[0], f"{name} images")
+    return images, as_labels(data[1], n=images.shape[0], name=f"{name} labels")
+
+
 def as_values(v, name: str, n: int | None = None) -> np.ndarray:
     """Return a finite 1-d float64 array (of length `n` if given)."""
     if not _is_numeric(v):
@@ -130,6 +139,120 @@ def positive_int(value, name: str, minimum: int = 1) -> int:
     if float(value) != int(value) or int(value) < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def as_edits(edits, name: str = "edits") -> np.ndarray:
+    """Return rows of edited images (style transfer, attribute edits) as (n, m, 28, 28, 1)."""
+    arr = np.asarray(edits)
+    if arr.ndim == 4:
+        arr = arr[..., np.newaxis]
+    if arr.ndim != 5 or arr.shape[2:] != IMAGE_SHAPE:
+        raise ValueError(f"{name}: expected shape (n, m, 28, 28[, 1]), got {np.shape(edits)}")
+    return np.stack([as_images(row, f"{name}[{i}]") for i, row in enumerate(arr)])
+
+
+def as_dims(dims, latent_dim: int, first: int = 0) -> tuple[int, int]:
+    """Return two different latent dimensions as 0-based indices.
+
+    `dims` count from `first`: 0 in Python, 1 in R, whose users then read their own numbers
+    in the message.
+    """
+    values = np.ravel(np.asarray(dims)) if _is_numeric(dims) else np.array([])
+    last = first + latent_dim - 1
+    if (values.size != 2 or not np.all(values == np.round(values)) or values[0] == values[1]
+            or not np.all((first <= values) & (values <= last))):
+        shown = ", ".join(f"{v:g}" for v in values) if values.size else repr(dims)
+        raise ValueError(f"dims: expected two different latent dimensions in {first}..{last}, "
+                         f"got {shown}")
+    return int(values[0]) - first, int(values[1]) - first
+
+
+def as_named_values(values: dict, name: str, n: int | None = None) -> dict:
+    """Return a non-empty dict of named finite 1-d arrays (each of length `n` if given)."""
+    if not isinstance(values, dict) or not values:
+        raise ValueError(f"{name}: expected named sets of values, e.g. {{'original': v}}")
+    return {key: as_values(v, f"{name}[{key!r}]", n=n) for key, v in values.items()}
+
+
+def as_flag(value, name: str) -> bool:
+    """Return `value` as a bool; only True and False (NumPy's included) are flags."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def as_model(model, name: str = "model",
+             made_by: str = "build_vae(), load_pretrained(), load_model(), ..."):
+    """Return `model` if it is a Keras model, else say which functions (`made_by`) make one."""
+    import keras  # here, not at the top: vaelab.output must choose the backend first
+
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"{name}: expected a Keras model ({made_by}), got "
+                         f"{type(model).__name__}")
+    return model
+
+
+def as_models(models, name: str = "models") -> dict:
+    """Return a non-empty dict of named Keras models, e.g. ``{"VAE-GAN": gan}``."""
+    if not isinstance(models, dict) or not models or not all(
+            isinstance(key, str) and key for key in models):
+        got = (type(models).__name__ if not isinstance(models, dict) else
+               "no models" if not models else f"the names {list(models)}")
+        raise ValueError(f"{name}: expected named models, e.g. {{'VAE-GAN': gan}}, got {got}")
+    return {key: as_model(model, f"{name}[{key!r}]") for key, model in models.items()}
+
+
+def as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Return paired values `a` and `b` as finite float64 arrays of one length, at least 2."""
+    a = as_values(a, "a")
+    b = as_values(b, "b", n=a.size)
+    if a.size < 2:
+        raise ValueError("a, b: expected at least 2 paired values")
+    return a, b
+
+
+def nonzero_differences(a, b) -> np.ndarray:
+    """``a - b`` of a checked pair, refused when every difference is 0: the Wilcoxon
+    signed-rank test is then undefined (R's p-value is NA, SciPy's 1)."""
+    a, b = as_pair(a, b)
+    d = a - b
+    if not np.any(d):
+        raise ValueError("a - b: all paired differences are 0, so the Wilcoxon signed-rank "
+                         "test is undefined")
+    return d
+
+
+def as_conf_level(level) -> float:
+    """Return a confidence level strictly between 0 and 1 as a float."""
+    if not _is_number(level) or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"conf_level: expected a number strictly between 0 and 1, got {level!r}")
+    return float(level)
+
+
+def as_groups(groups: dict, n: int) -> dict:
+    """Return named boolean masks over `n` images, each selecting at least 2 (paired tests).
+
+    `groups` maps a non-empty name to one True or False per image.
+    """
+    if not isinstance(groups, dict) or not groups or not all(
+            isinstance(name, str) and name for name in groups):
+        raise ValueError(f"groups: expected named boolean masks, each of length {n} (one per "
+                         "image)")
+    masks = {}
+    for name, mask in groups.items():
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (n,):
+            raise ValueError(f"groups[{name!r}]: expected a boolean mask of length {n} (one per "
+                             f"image), got dtype {mask.dtype} and shape {mask.shape}")
+        if mask.sum() < 2:
+            raise ValueError(f"groups[{name!r}]: selects {int(mask.sum())} image(s); expected at "
+                             "least 2 for paired tests")
+        masks[name] = mask
+    return masks
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
 def _is_numeric(x) -> bool:

@@ -12,8 +12,14 @@ from .files import check_writable
 from .output import show_progress
 
 MODELS = ("classifier", "vae", "dfc_vae", "vae_2d")
-# Recipes of the shipped models: (latent_dim, loss recipe, batch size, epochs).
-RECIPES = {"vae": (5, "elbo", 32, 15), "dfc_vae": (5, "elbo", 32, 15), "vae_2d": (2, "book", 16, 10)}
+# How the shipped VAEs were trained (data-raw/train_pretrained.py follows them too): the
+# article's plain and DFC VAE, the book's 2-d VAE.
+TRAINING_RECIPES = {
+    "vae": dict(latent_dim=5, recipe="elbo", batch_size=32, epochs=15),
+    "dfc_vae": dict(latent_dim=5, recipe="elbo", batch_size=32, epochs=15,
+                    layers=("conv1", "conv2"), layer_weights=(1.0, 1.0)),
+    "vae_2d": dict(latent_dim=2, recipe="book", batch_size=16, epochs=10),
+}
 
 
 def main(argv=None) -> int:
@@ -92,8 +98,14 @@ def _data(args):
 
 
 def _train(args):
-    from .models import (build_dfc_vae, build_perceptual_model, build_vae, load_weights,
-                         save_weights, train_perceptual_model)
+    from .models import (
+        build_dfc_vae,
+        build_perceptual_model,
+        build_vae,
+        load_weights,
+        save_weights,
+        train_perceptual_model,
+    )
     from .pretrained import load_pretrained
     from .training import train_vae
 
@@ -105,15 +117,18 @@ def _train(args):
                                        batch_size=args.batch_size or 128,
                                        validation_data=(xt, yt), seed=args.seed)
     else:
-        latent_dim, recipe, batch_size, epochs = RECIPES[args.model]
+        r = TRAINING_RECIPES[args.model]
         if args.model == "dfc_vae":
             clf = (load_weights(build_perceptual_model(), args.classifier) if args.classifier
                    else load_pretrained("classifier"))
-            model = build_dfc_vae(clf, latent_dim=latent_dim, recipe=recipe, seed=args.seed)
+            model = build_dfc_vae(clf, latent_dim=r["latent_dim"], layers=r["layers"],
+                                  layer_weights=r["layer_weights"], recipe=r["recipe"],
+                                  seed=args.seed)
         else:
-            model = build_vae(latent_dim=latent_dim, recipe=recipe, seed=args.seed)
-        train_vae(model, x, epochs=args.epochs or epochs, batch_size=args.batch_size or batch_size,
-                  validation_data=xt, seed=args.seed, verbose=1)
+            model = build_vae(latent_dim=r["latent_dim"], recipe=r["recipe"], seed=args.seed)
+        train_vae(model, x, epochs=args.epochs or r["epochs"],
+                  batch_size=args.batch_size or r["batch_size"], validation_data=xt,
+                  seed=args.seed, verbose=1)
     print(f"saved {_save_or_rescue(model, path, save_weights)}")
     return 0
 

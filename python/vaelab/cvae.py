@@ -3,8 +3,9 @@
 Because the decoder is told which digit to draw, the latent vector is free to hold only the
 *style* (slant, thickness, width). Encoding an image with its own label and decoding it with
 another label therefore redraws it as another digit in the same handwriting: style transfer.
-The helpers here (``encode_conditional`` and friends, :func:`style_transfer`) work for every
-conditional vaelab model, the conditional VAE-GAN included.
+:func:`vaelab.encode`, :func:`vaelab.decode` and their kin take the labels of a conditional
+model; :func:`style_transfer` and :func:`generation_accuracy` work for every conditional
+vaelab model, the conditional VAE-GAN included.
 """
 
 from __future__ import annotations
@@ -13,26 +14,13 @@ import keras
 import numpy as np
 from keras import layers
 
-from .checks import as_images, as_labels, as_latents, positive_int
-from .inference import PREDICT_CHUNK, decode, encode, predict_in_chunks
+from .checks import as_images, as_labelled, as_labels, positive_int
+from .inference import N_CLASSES, decode, encode, generate, is_conditional, one_hot
 from .layers import Sampling, VariationalLayer
 from .losses import check_recipe
 from .metrics import predict_digits
-from .models import _seed, build_decoder, compile_vae, conv_features, latent_dim_of, submodel
+from .models import build_decoder, compile_vae, conv_features, set_seed
 from .training import fit_inputs
-
-N_CLASSES = 10
-
-
-def one_hot(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
-    """Digit labels 0..9 as float32 one-hot rows, shape (n, 10).
-
-    Example:
-        >>> one_hot([0, 3]).argmax(axis=1)
-        array([0, 3])
-    """
-    y = as_labels(labels, n=n, name=name)
-    return np.eye(N_CLASSES, dtype=np.float32)[y]
 
 
 def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
@@ -75,7 +63,8 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
 
     Inputs are ``[images, one_hot(labels)]``; the loss is added by the core's
     :class:`~vaelab.layers.VariationalLayer`, so :func:`train_cvae` (or
-    ``model.fit([x, one_hot(y)], None)``) trains it. Sub-models: ``encoder`` and ``decoder``.
+    ``model.fit([images, one_hot(labels)], None)``) trains it. Sub-models: ``encoder`` and
+    ``decoder``.
     `jit_compile` works as in :func:`~vaelab.build_vae` (``"auto"``: XLA on TensorFlow).
 
     Example:
@@ -84,7 +73,7 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
         [(None, 28, 28, 1), (None, 10)]
     """
     check_recipe(recipe)
-    _seed(seed)
+    set_seed(seed)
     encoder = build_conditional_encoder(latent_dim)
     decoder = build_conditional_decoder(latent_dim)
     x = keras.Input(shape=(28, 28, 1), name="image")
@@ -97,10 +86,10 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     return compile_vae(model, optimizer, jit_compile, xla_on_cpu=True)
 
 
-def train_cvae(model: keras.Model, x, labels, epochs: int = 15, batch_size: int = 32,
+def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size: int = 32,
                validation_data=None, seed: int | None = None, verbose="auto",
                callbacks=None) -> keras.callbacks.History:
-    """Train a conditional VAE on images `x` with digit `labels` (0..9).
+    """Train a conditional VAE on `images` with their digit `labels` (0..9).
 
     `validation_data` is ``(images, labels)``. Stops with
     :class:`vaelab.TrainingDivergedError` if the loss becomes NaN.
@@ -109,30 +98,16 @@ def train_cvae(model: keras.Model, x, labels, epochs: int = 15, batch_size: int 
         >>> train_cvae(build_cvae(), x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
     """
     require_conditional(model)
-    x = as_images(x, "x")
+    x = as_images(images)
     inputs = [x, one_hot(labels, n=x.shape[0])]
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data: expected (images, labels)")
-        vx = as_images(validation_data[0], "validation images")
-        validation_data = [vx, one_hot(validation_data[1], n=vx.shape[0],
-                                       name="validation labels")]
+        vx, vy = as_labelled(validation_data)
+        validation_data = [vx, one_hot(vy)]
     if seed is not None:
         seed = positive_int(seed, "seed", minimum=0)
     return fit_inputs(model, inputs, positive_int(epochs, "epochs"),
                       positive_int(batch_size, "batch_size"), validation_data, seed=seed,
                       verbose=verbose, callbacks=callbacks)
-
-
-def is_conditional(model) -> bool:
-    """Whether `model` (or its encoder/decoder) takes a label as a second input.
-
-    Example:
-        >>> is_conditional(build_cvae(latent_dim=2)), is_conditional(build_vae(latent_dim=2))
-        (True, False)
-    """
-    part = model if model.name in ("encoder", "decoder") else submodel(model, "decoder")
-    return len(part.inputs) == 2
 
 
 def require_conditional(model):
@@ -142,60 +117,6 @@ def require_conditional(model):
             f"model {model.name!r} is not conditional (its decoder takes no label); expected "
             "build_cvae(), build_vaegan(conditional=True) or load_pretrained('cvaegan')"
         )
-
-
-def encode_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Latent means of images `x` encoded with their digit `labels`, shape (n, latent_dim).
-
-    Example:
-        >>> gan = load_pretrained("cvaegan")  # doctest: +SKIP
-        >>> z = encode_conditional(gan, x_test[:4], y_test[:4])  # doctest: +SKIP
-    """
-    require_conditional(model)
-    x = as_images(x, "x")
-    z_mean, _ = predict_in_chunks(submodel(model, "encoder"),
-                                  [x, one_hot(labels, n=x.shape[0])], batch_size)
-    return z_mean
-
-
-def decode_conditional(model, z, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Images decoded from latent vectors `z` as the digits `labels` (one label per row of z).
-
-    Example:
-        >>> decode_conditional(build_cvae(latent_dim=2), np.zeros((3, 2)), [0, 1, 2]).shape
-        (3, 28, 28, 1)
-    """
-    require_conditional(model)
-    decoder = submodel(model, "decoder")
-    z = as_latents(z, latent_dim_of(decoder))
-    return predict_in_chunks(decoder, [z, one_hot(labels, n=z.shape[0])], batch_size)
-
-
-def reconstruct_conditional(model, x, labels, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Reconstructions from the latent means, encoder and decoder both given `labels`.
-
-    Example:
-        >>> reconstruct_conditional(cvae, x_test[:5], y_test[:5]).shape  # doctest: +SKIP
-        (5, 28, 28, 1)
-    """
-    z = encode_conditional(model, x, labels, batch_size)
-    return decode_conditional(model, z, labels, batch_size)
-
-
-def sample_conditional(model, labels, seed: int | None = None) -> np.ndarray:
-    """One new image per entry of `labels`, from latent vectors drawn from N(0, I).
-
-    Example:
-        >>> sample_conditional(cvae, [3, 3, 3], seed=1).shape  # doctest: +SKIP
-        (3, 28, 28, 1)
-    """
-    require_conditional(model)
-    y = as_labels(labels)
-    if y.size == 0:
-        raise ValueError("labels: expected at least one digit label")
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((y.size, latent_dim_of(submodel(model, "decoder"))))
-    return decode_conditional(model, z.astype(np.float32), y)
 
 
 def generation_accuracy(model, classifier, n_per_class: int = 100,
@@ -212,49 +133,10 @@ def generation_accuracy(model, classifier, n_per_class: int = 100,
     require_conditional(model)
     n_per_class = positive_int(n_per_class, "n_per_class")
     wanted = np.repeat(np.arange(N_CLASSES), n_per_class)
-    images = sample_conditional(model, wanted, seed=seed)
+    images = generate(model, labels=wanted, seed=seed)
     correct = predict_digits(classifier, images) == wanted
     return {"overall": float(correct.mean()),
             "per_class": [float(c.mean()) for c in correct.reshape(N_CLASSES, n_per_class)]}
-
-
-def latent_means(model, x, labels=None) -> np.ndarray:
-    """Latent means of any vaelab model: conditional ones need `labels`, the others refuse them."""
-    if is_conditional(model):
-        if labels is None:
-            raise ValueError(f"labels: model {model.name!r} is conditional; pass the digit "
-                             "labels of the images")
-        return encode_conditional(model, x, labels)
-    if labels is not None:
-        raise ValueError(f"labels: model {model.name!r} is not conditional; leave labels "
-                         "out (NULL in R)")
-    return encode(model, x)
-
-
-def decode_any(model, z, labels=None) -> np.ndarray:
-    """Decode `z` with any vaelab model (`labels` only for conditional ones, as in latent_means)."""
-    if is_conditional(model):
-        if labels is None:
-            raise ValueError(f"labels: model {model.name!r} is conditional; pass digit labels")
-        return decode_conditional(model, z, labels)
-    if labels is not None:
-        raise ValueError(f"labels: model {model.name!r} is not conditional; leave labels out")
-    return decode(model, z)
-
-
-def reconstruct_any(model, x, labels=None) -> np.ndarray:
-    """Reconstruct `x` with any vaelab model; `labels` are used only by conditional models.
-
-    Unlike :func:`latent_means` this accepts labels for every model, so one call serves a
-    mix of plain, DFC and conditional models in a comparison.
-
-    Example:
-        >>> recs = {name: reconstruct_any(m, x_test, y_test)
-        ...         for name, m in {"VAE": vae, "VAE-GAN": gan}.items()}  # doctest: +SKIP
-    """
-    if is_conditional(model):
-        return reconstruct_conditional(model, x, labels)
-    return decode(model, encode(model, x))
 
 
 def style_transfer(model, images, source_label, target_label) -> np.ndarray:
@@ -278,7 +160,7 @@ def style_transfer(model, images, source_label, target_label) -> np.ndarray:
     targets = as_labels(np.atleast_1d(np.asarray(target_label)), name="target_label")
     if targets.size == 0:
         raise ValueError("target_label: expected at least one digit")
-    z = encode_conditional(model, x, source)
+    z = encode(model, x, source)
     m = targets.size
-    out = decode_conditional(model, np.repeat(z, m, axis=0), np.tile(targets, n))
+    out = decode(model, np.repeat(z, m, axis=0), np.tile(targets, n))
     return out.reshape(n, m, 28, 28, 1)

@@ -1,4 +1,5 @@
-"""MNIST: find it on disk (or download it once), validate it, return arrays ready for the models."""
+"""MNIST and Fashion-MNIST, the IDX datasets: find them on disk (or download them once),
+validate them, return arrays ready for the models."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import tempfile
 import urllib.request
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from .checks import as_flag
 from .config import environment_variable
 
 MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
@@ -55,11 +59,55 @@ KNOWN_MNIST_FILES = {
 MNIST_SHA256 = {name: sha for name, known in KNOWN_MNIST_FILES.items()
                 for sha, source in known.items() if source == OFFICIAL}
 
+# Fashion-MNIST: the same four IDX file names and formats as MNIST. Keras fetches the
+# official files from this mirror. Their sha256 were not published by Zalando (who list
+# MD5s); these are the values that two independent downloaders check (batchup's
+# fashion_mnist.py, and a script whose table also holds the MNIST sha256 above, identical
+# to ours). Only the official .gz files are accepted.
+FASHION_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+FASHION_OFFICIAL = "official (github.com/zalandoresearch/fashion-mnist)"
+KNOWN_FASHION_MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": {
+        "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc": FASHION_OFFICIAL},
+    "train-labels-idx1-ubyte.gz": {
+        "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc": FASHION_OFFICIAL},
+    "t10k-images-idx3-ubyte.gz": {
+        "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229": FASHION_OFFICIAL},
+    "t10k-labels-idx1-ubyte.gz": {
+        "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf": FASHION_OFFICIAL},
+}
+FASHION_MNIST_SHA256 = {name: next(iter(known))
+                        for name, known in KNOWN_FASHION_MNIST_FILES.items()}
+# Fashion-MNIST's ten classes, label 0 to 9.
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
+
 _SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000),
 }
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
+
+
+@dataclass(frozen=True)
+class _IdxSet:
+    """What differs between the IDX datasets: their name, files, download and folders."""
+
+    name: str
+    loader: str  # the public function that loads it, for messages
+    known: dict  # {file name: {sha256: provenance}}
+    download: Callable  # download(dest) fetches the official files into dest
+    npz: str | None  # Keras's single-file copy, if there is one
+    # Below VAELAB_DATA and the Keras cache the files live in this sub-folder: Fashion-MNIST's
+    # files have MNIST's names, so the two cannot share a folder.
+    subfolder: str = ""
+
+
+# The download functions are looked up when called, so that tests can replace them.
+_MNIST = _IdxSet("MNIST", "load_mnist", KNOWN_MNIST_FILES,
+                 lambda dest: download_mnist(dest), "mnist.npz")
+_FASHION = _IdxSet("Fashion-MNIST", "load_fashion_mnist", KNOWN_FASHION_MNIST_FILES,
+                   lambda dest: download_fashion_mnist(dest), None, "fashion-mnist")
 
 
 def load_mnist(path=None, download: bool = True, verify: bool = True,
@@ -84,38 +132,67 @@ def load_mnist(path=None, download: bool = True, verify: bool = True,
         (10000, 28, 28, 1)
         >>> x_test, y_test = load_mnist("../shared/data/mnist", splits="test")
     """
-    wanted = _check_splits(splits)
-    found = _find_mnist(path, download, bool(verify), wanted)
+    return _load_idx_set(_MNIST, path, download, verify, splits)
+
+
+def load_fashion_mnist(path=None, download: bool = True, verify: bool = True,
+                       splits=("train", "test")):
+    """Load Fashion-MNIST as ``((x_train, y_train), (x_test, y_test))``, like :func:`load_mnist`.
+
+    Images are float32 in [0, 1] with shape (n, 28, 28, 1); labels are uint8 class numbers
+    (names in :data:`FASHION_MNIST_CLASSES`). The official IDX files (gzipped) have MNIST's
+    names, so they live in a folder of their own: looked for, in order, at `path`, the
+    ``fashion-mnist`` folder inside ``VAELAB_DATA``, and the Keras cache's
+    ``~/.keras/datasets/fashion-mnist`` (where ``keras.datasets.fashion_mnist`` puts them);
+    with `download` they are downloaded there, each checked against its sha256. With
+    `verify` every file read must be the official one (:data:`KNOWN_FASHION_MNIST_FILES`).
+
+    Example:
+        >>> (x_train, y_train), (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
+        >>> FASHION_MNIST_CLASSES[y_test[0]]  # doctest: +SKIP
+        'Ankle boot'
+    """
+    return _load_idx_set(_FASHION, path, download, verify, splits)
+
+
+def _load_idx_set(spec: _IdxSet, path, download, verify, splits):
+    wanted = check_splits(splits)
+    found = _find_idx_set(spec, path, as_flag(download, "download"), as_flag(verify, "verify"),
+                          wanted)
     return found[0] if isinstance(splits, str) else found
 
 
-def _find_mnist(path, download, verify, wanted):
-    candidates = _candidate_dirs(path)
+def _find_idx_set(spec: _IdxSet, path, download, verify, wanted):
+    candidates = candidate_dirs(path, spec.subfolder)
     for folder in candidates:
-        found = _load_from_dir(folder, wanted, verify)
+        found = _load_from_dir(spec, folder, wanted, verify)
         if found is not None:
             return found
-    looked = "\n".join(f"  - {c}: {_missing(c, wanted)}" for c in candidates)
+    looked = "\n".join(f"  - {c}: {_missing(spec, c, wanted)}" for c in candidates)
+    files = "the IDX files" + (f" or {spec.npz}" if spec.npz else "")
     if path is not None:
         raise FileNotFoundError(
-            f"MNIST not found at path={str(path)!r}: expected the IDX files of the "
-            f"{' and '.join(wanted)} split(s) (e.g. t10k-images-idx3-ubyte.gz) or mnist.npz "
-            f"there. Looked in:\n{looked}"
+            f"{spec.name} not found at path={str(path)!r}: expected the IDX files of the "
+            f"{' and '.join(wanted)} split(s) (e.g. t10k-images-idx3-ubyte.gz)"
+            f"{' or ' + spec.npz if spec.npz else ''} there. Looked in:\n{looked}"
         )
+    where = "a folder with " + files
+    if spec.subfolder:
+        where += f" (inside its sub-folder {spec.subfolder})"
     if not download:
         raise FileNotFoundError(
-            "MNIST not found. Looked in:\n" + looked + "\nPass path= or set VAELAB_DATA to a "
-            "folder with the IDX files or mnist.npz, or call load_mnist(download=True)."
+            f"{spec.name} not found. Looked in:\n{looked}\nPass path= or set VAELAB_DATA to "
+            f"{where}, or call {spec.loader}(download=True)."
         )
-    cache = _keras_cache_dir()
+    cache = keras_cache_dir() / spec.subfolder
     try:
-        download_mnist(cache)
+        spec.download(cache)
     except OSError as err:
         raise FileNotFoundError(
-            f"MNIST not found and the download failed ({err}). Looked in:\n{looked}\n"
-            "Pass path= or set VAELAB_DATA to a folder with the IDX files or mnist.npz."
+            f"{spec.name} not found and the download failed ({err}). Looked in:\n{looked}\n"
+            f"Pass path= or set VAELAB_DATA to {where}."
         ) from err
-    return _load_from_dir(cache, wanted, verify)
+    return _load_from_dir(spec, cache, wanted, verify)
 
 
 def verify_mnist_file(path) -> Path:
@@ -128,11 +205,15 @@ def verify_mnist_file(path) -> Path:
         >>> verify_mnist_file("../shared/data/mnist/t10k-labels-idx1-ubyte.gz").name
         't10k-labels-idx1-ubyte.gz'
     """
+    return _verify_file(path, KNOWN_MNIST_FILES)
+
+
+def _verify_file(path, known_files: dict) -> Path:
     path = Path(path)
-    known = KNOWN_MNIST_FILES.get(path.name)
+    known = known_files.get(path.name)
     if known is None:
         raise ValueError(f"{path}: no known sha256 for a file of this name; expected one of "
-                         f"{sorted(KNOWN_MNIST_FILES)}")
+                         f"{sorted(known_files)}")
     actual = sha256_file(path)
     if actual not in known:
         accepted = "; ".join(f"{sha} ({source})" for sha, source in known.items())
@@ -153,7 +234,26 @@ def download_mnist(dest, base_url: str = MNIST_URL, checksums=None) -> Path:
     Example:
         >>> download_mnist("~/.keras/datasets")  # doctest: +SKIP
     """
-    checksums = MNIST_SHA256 if checksums is None else checksums
+    return download_files(dest, base_url, MNIST_SHA256 if checksums is None else checksums)
+
+
+def download_fashion_mnist(dest, base_url: str = FASHION_MNIST_URL, checksums=None) -> Path:
+    """Download the four Fashion-MNIST IDX files into `dest`, checking each sha256, as
+    :func:`download_mnist` does for MNIST; return `dest`.
+
+    Example:
+        >>> download_fashion_mnist("~/.keras/datasets/fashion-mnist")  # doctest: +SKIP
+    """
+    return download_files(dest, base_url,
+                          FASHION_MNIST_SHA256 if checksums is None else checksums)
+
+
+def download_files(dest, base_url: str, checksums: dict) -> Path:
+    """Download each file named in `checksums` from `base_url` into `dest`; return `dest`.
+
+    A file already there with the expected sha256 is kept. A download whose sha256 differs
+    is an ``OSError`` and never left behind: it goes to a temporary name, removed on failure.
+    """
     dest = Path(dest).expanduser()
     dest.mkdir(parents=True, exist_ok=True)
     for name, expected in checksums.items():
@@ -223,42 +323,44 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
-def _candidate_dirs(path) -> list[Path]:
+def candidate_dirs(path, subfolder: str = "") -> list[Path]:
+    """Where to look, in order: `path` alone, else VAELAB_DATA and the Keras cache (or their
+    `subfolder`)."""
     if path is not None:
         return [Path(path).expanduser()]
     dirs = []
     if environment_variable("VAELAB_DATA"):
-        dirs.append(Path(environment_variable("VAELAB_DATA")).expanduser())
-    dirs.append(_keras_cache_dir())
+        dirs.append(Path(environment_variable("VAELAB_DATA")).expanduser() / subfolder)
+    dirs.append(keras_cache_dir() / subfolder)
     return dirs
 
 
-def _keras_cache_dir() -> Path:
+def keras_cache_dir() -> Path:
     home = environment_variable("KERAS_HOME") or Path.home() / ".keras"
     return Path(home).expanduser() / "datasets"
 
 
-def _check_splits(splits) -> tuple:
+def check_splits(splits) -> tuple:
     wanted = (splits,) if isinstance(splits, str) else tuple(splits)
     if not wanted or not all(isinstance(s, str) and s in _SPLITS for s in wanted):
         raise ValueError(f"splits: expected \"train\", \"test\" or both, got {splits!r}")
     return tuple(dict.fromkeys(wanted))
 
 
-def _load_from_dir(folder: Path, wanted, verify: bool):
+def _load_from_dir(spec: _IdxSet, folder: Path, wanted, verify: bool):
     if not folder.is_dir():
         return None
     idx = {split: _find_split(folder, split) for split in wanted}
     if all(v is not None for v in idx.values()):
-        return tuple(_read_split(folder, split, *idx[split], verify) for split in wanted)
-    npz = folder / "mnist.npz"
-    if npz.exists():
+        return tuple(_read_split(spec, folder, split, *idx[split], verify) for split in wanted)
+    npz = folder / spec.npz if spec.npz else None
+    if npz is not None and npz.exists():
         arrays = _read_npz(npz, verify)
         return tuple(arrays[split] for split in wanted)
     return None
 
 
-def _missing(folder: Path, wanted) -> str:
+def _missing(spec: _IdxSet, folder: Path, wanted) -> str:
     """What `folder` lacks to give the splits `wanted`, for the "not found" message."""
     if not folder.exists():
         return "no such folder"
@@ -266,7 +368,7 @@ def _missing(folder: Path, wanted) -> str:
         return "not a folder"
     absent = [stem + "[.gz]" for split in wanted for stem in _SPLITS[split][:2]
               if _idx_file(folder, stem) is None]
-    return "missing " + ", ".join(absent) + " (and no mnist.npz)"
+    return "missing " + ", ".join(absent) + (f" (and no {spec.npz})" if spec.npz else "")
 
 
 def _find_split(folder: Path, split: str):
@@ -280,9 +382,9 @@ def _idx_file(folder: Path, stem: str):
                 None)
 
 
-def _read_split(folder, split, images_path, labels_path, verify):
+def _read_split(spec: _IdxSet, folder, split, images_path, labels_path, verify):
     for path in (images_path, labels_path) if verify else ():
-        verify_mnist_file(path)
+        _verify_file(path, spec.known)
     images, labels = read_idx(images_path), read_idx(labels_path)
     n = _SPLITS[split][2]
     if images.ndim != 3 or labels.ndim != 1:

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from .checks import as_images, positive_int
-from .cvae import is_conditional, sample_conditional
-from .inference import PREDICT_CHUNK, predict_in_chunks, sample
+from .checks import as_images, as_models, positive_int
+from .inference import PREDICT_CHUNK, generate, is_conditional, predict_in_chunks
 from .models import feature_extractor
 from .pretrained import load_pretrained
 
@@ -57,7 +56,7 @@ def frechet_distance(real, generated, features=None, layer=None) -> float:
     shrinks as more samples are used, so compare models on equal numbers of images.
 
     Example:
-        >>> frechet_distance(x_test[:5000], sample(vae, 5000, seed=1))  # doctest: +SKIP
+        >>> frechet_distance(x_test[:5000], generate(vae, 5000, seed=1))  # doctest: +SKIP
     """
     f_real, f_gen = _feature_pair(real, generated, features, layer, minimum=2)
     diff = f_real.mean(axis=0) - f_gen.mean(axis=0)
@@ -105,7 +104,8 @@ def kernel_inception_distance(real, generated, features=None, layer=None,
     are as for :func:`frechet_distance`.
 
     Example:
-        >>> kernel_inception_distance(x_test, sample(vae, 10000, seed=1), seed=1).kid  # doctest: +SKIP
+        >>> fake = generate(vae, 10000, seed=1)  # doctest: +SKIP
+        >>> kernel_inception_distance(x_test, fake, seed=1).kid  # doctest: +SKIP
     """
     subsets = positive_int(subsets, "subsets")
     subset_size = positive_int(subset_size, "subset_size", minimum=2)
@@ -139,9 +139,9 @@ def generation_scores(models: dict, real, n: int = 10000, reference=None, seed: 
     f_real = _features_of(extractor, as_images(real, "real"))
     candidates = {} if reference is None else {"real images (floor)": as_images(reference,
                                                                             "reference")[:n]}
-    for name, model in models.items():
-        candidates[name] = (sample_conditional(model, np.arange(n) % 10, seed=seed)
-                            if is_conditional(model) else sample(model, n, seed=seed))
+    for name, model in as_models(models).items():
+        labels = np.arange(n) % 10 if is_conditional(model) else None
+        candidates[name] = generate(model, n, labels, seed=seed)
     scores = {}
     for name, images in candidates.items():
         f = _features_of(extractor, images)

@@ -1,68 +1,148 @@
-"""Using a trained VAE: encode, decode, reconstruct, generate, interpolate, latent grids."""
+"""Using a trained VAE: encode, decode, reconstruct, generate, interpolate, latent grids.
+
+Every function here serves plain and conditional models alike: a conditional model (its
+encoder and decoder also take the digit's one-hot label) needs `labels`, one digit 0..9 per
+image, and a plain one refuses them.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.stats import norm
 
-from .checks import as_images, as_latents, positive_int
+from .checks import as_dims, as_images, as_labels, as_latents, positive_int
 from .models import latent_dim_of, submodel
 
 PREDICT_CHUNK = 1000
+N_CLASSES = 10
+# generate()'s number of images, which a conditional model's labels may override.
+GENERATED = 16
 
 
-def encode(model, x, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """The latent means (no sampling) of images `x`, shape (n, latent_dim).
+def one_hot(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
+    """Digit labels 0..9 as float32 one-hot rows, shape (n, 10).
 
-    `model` is a vaelab VAE or its encoder.
+    Example:
+        >>> one_hot([0, 3]).argmax(axis=1)
+        array([0, 3])
+    """
+    y = as_labels(labels, n=n, name=name)
+    return np.eye(N_CLASSES, dtype=np.float32)[y]
+
+
+def is_conditional(model) -> bool:
+    """Whether `model` (or its encoder/decoder) takes a label as a second input.
+
+    Example:
+        >>> is_conditional(build_cvae(latent_dim=2)), is_conditional(build_vae(latent_dim=2))
+        (True, False)
+    """
+    part = model if model.name in ("encoder", "decoder") else submodel(model, "decoder")
+    return len(part.inputs) == 2
+
+
+def encode(model, images, labels=None, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """The latent means (no sampling) of `images`, shape (n, latent_dim).
+
+    `model` is a vaelab VAE or its encoder; a conditional one encodes each image with its
+    digit `labels`.
 
     Example:
         >>> z = encode(load_pretrained("vae"), x_test[:10])  # doctest: +SKIP
+        >>> z = encode(load_pretrained("cvaegan"), x_test[:10], y_test[:10])  # doctest: +SKIP
     """
-    encoder = submodel(model, "encoder")
-    z_mean, _ = predict_in_chunks(encoder, as_images(x, "x"), batch_size)
+    z_mean, _ = encode_distribution(model, images, labels, batch_size)
     return z_mean
 
 
-def encode_distribution(model, x, batch_size: int = PREDICT_CHUNK):
-    """Both encoder outputs ``(z_mean, z_log_var)`` for images `x`."""
+def encode_distribution(model, images, labels=None, batch_size: int = PREDICT_CHUNK):
+    """Both encoder outputs ``(z_mean, z_log_var)`` for `images` (and their `labels`, as in
+    :func:`encode`)."""
     encoder = submodel(model, "encoder")
-    return tuple(predict_in_chunks(encoder, as_images(x, "x"), batch_size))
+    x = as_images(images)
+    return tuple(predict_in_chunks(encoder, with_labels(model, x, labels), batch_size))
 
 
-def decode(model, z, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+def decode(model, z, labels=None, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
     """Images (n, 28, 28, 1) decoded from latent vectors `z` (n, latent_dim).
+
+    A conditional model draws row i of `z` as the digit ``labels[i]``.
 
     Example:
         >>> decode(vae, np.zeros((1, 5))).shape  # doctest: +SKIP
         (1, 28, 28, 1)
+        >>> decode(build_cvae(latent_dim=2), np.zeros((3, 2)), [0, 1, 2]).shape
+        (3, 28, 28, 1)
     """
     decoder = submodel(model, "decoder")
-    return predict_in_chunks(decoder, as_latents(z, latent_dim_of(decoder)), batch_size)
+    z = as_latents(z, latent_dim_of(decoder))
+    return predict_in_chunks(decoder, with_labels(model, z, labels), batch_size)
 
 
-def reconstruct(model, x, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """``decode(encode(x))``: the reconstruction from the latent means, as in the article."""
-    return decode(model, encode(model, x, batch_size), batch_size)
+def reconstruct(model, images, labels=None, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+    """``decode(encode(images))``: the reconstruction from the latent means, as in the article.
 
-
-def sample(model, n: int = 16, seed: int | None = None) -> np.ndarray:
-    """`n` new images decoded from latent vectors drawn from the prior N(0, I).
+    A conditional model is given `labels` by both encoder and decoder.
 
     Example:
-        >>> sample(vae, 4, seed=1).shape  # doctest: +SKIP
+        >>> reconstruct(cvae, x_test[:5], y_test[:5]).shape  # doctest: +SKIP
+        (5, 28, 28, 1)
+    """
+    return decode(model, encode(model, images, labels, batch_size), labels, batch_size)
+
+
+def generate(model, n: int = GENERATED, labels=None, seed: int | None = None) -> np.ndarray:
+    """New images decoded from latent vectors drawn from the prior N(0, I).
+
+    A plain model draws `n` images. A conditional model draws one image per entry of
+    `labels` (`n` left at its default or equal to their number), or `n` images of one
+    digit when `labels` is a single digit.
+
+    Example:
+        >>> generate(vae, 4, seed=1).shape  # doctest: +SKIP
         (4, 28, 28, 1)
+        >>> generate(cvae, labels=[3, 3, 7], seed=1).shape  # doctest: +SKIP
+        (3, 28, 28, 1)
     """
     n = positive_int(n, "n")
+    if labels is not None and is_conditional(model):
+        labels = _labels_to_draw(labels, n)
+        n = labels.size
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim_of(submodel(model, "decoder")))).astype(np.float32)
-    return decode(model, z)
+    return decode(model, z, labels)
 
 
-generate = sample
+def _labels_to_draw(labels, n):
+    """The digit of each image :func:`generate` draws: `labels`, or one digit `n` times."""
+    y = as_labels(np.atleast_1d(np.asarray(labels)))
+    if y.size == 1:
+        return np.repeat(y, n)
+    if y.size == 0:
+        raise ValueError("labels: expected at least one digit label")
+    if n not in (y.size, GENERATED):
+        raise ValueError(f"n: expected {y.size}, one image per label, or a single digit in "
+                         f"labels to draw {n} of it; got n = {n} and {y.size} labels")
+    return y
 
 
-def interpolate(model, x_from, x_to, steps: int = 10) -> np.ndarray:
+def with_labels(model, inputs, labels):
+    """`inputs` for `model`: joined by the one-hot `labels` when it is conditional.
+
+    A conditional model without labels, and a plain one given labels, is an error that
+    names the argument.
+    """
+    if is_conditional(model):
+        if labels is None:
+            raise ValueError(f"labels: model {model.name!r} is conditional; pass the digit "
+                             "labels (0..9), one per image")
+        return [inputs, one_hot(labels, n=inputs.shape[0])]
+    if labels is not None:
+        raise ValueError(f"labels: model {model.name!r} is not conditional; leave labels out")
+    return inputs
+
+
+def interpolate(model, image_from, image_to, steps: int = 10) -> np.ndarray:
     """``steps + 1`` images decoded along the straight line between two images' latent means.
 
     Example:
@@ -70,7 +150,8 @@ def interpolate(model, x_from, x_to, steps: int = 10) -> np.ndarray:
         (11, 28, 28, 1)
     """
     steps = positive_int(steps, "steps")
-    ends = np.concatenate([_one_image(x_from, "x_from"), _one_image(x_to, "x_to")])
+    ends = np.concatenate([_one_image(image_from, "image_from"),
+                           _one_image(image_to, "image_to")])
     z_from, z_to = encode(model, ends)
     t = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)[:, np.newaxis]
     return decode(model, (1.0 - t) * z_from + t * z_to)
@@ -97,11 +178,7 @@ def latent_grid(model, n: int = 15, dims=(0, 1), quantiles=(0.05, 0.95)) -> np.n
         (15, 15, 28, 28, 1)
     """
     latent_dim = latent_dim_of(submodel(model, "decoder"))
-    dims = tuple(int(d) for d in dims)
-    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent_dim for d in dims):
-        raise ValueError(
-            f"dims: expected two different latent dimensions in 0..{latent_dim - 1}, got {dims}"
-        )
+    dims = as_dims(dims, latent_dim)
     values = grid_values(n, quantiles)
     n = values.size
     z = np.zeros((n, n, latent_dim), dtype=np.float32)
@@ -121,8 +198,8 @@ def tile_grid(grid) -> np.ndarray:
     return grid.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
 
 
-def _one_image(x, name):
-    arr = as_images(x, name)
+def _one_image(image, name):
+    arr = as_images(image, name)
     if arr.shape[0] != 1:
         raise ValueError(f"{name}: expected a single image, got a batch of {arr.shape[0]}")
     return arr
@@ -161,10 +238,12 @@ def finite_outputs(model, outputs):
     for a in arrays:
         bad |= ~np.isfinite(a.reshape(len(a), -1)).all(axis=1)
     if bad.any():
-        broken = sum(not np.isfinite(w).all() for w in model.get_weights())
+        weights = model.get_weights()
+        broken = sum(not np.isfinite(w).all() for w in weights)
         raise ValueError(
-            f"model {model.name!r} returned NaN or infinite values for {int(bad.sum())} input(s) although "
-            f"the inputs are finite; {broken} of its {len(model.get_weights())} weight arrays "
-            "hold NaN or infinity. Was it trained until the loss diverged? Rebuild or reload it."
+            f"model {model.name!r} returned NaN or infinite values for {int(bad.sum())} "
+            f"input(s) although the inputs are finite; {broken} of its {len(weights)} weight "
+            "arrays hold NaN or infinity. Was it trained until the loss diverged? Rebuild or "
+            "reload it."
         )
     return outputs

@@ -1,13 +1,12 @@
 """Keras layers of vaelab: the sampler, the variational layers that add the VAE loss, and a
-Conv2D that is faster on CPU for single-channel images."""
+convolution that is faster on CPU for single-channel images."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers, ops
 
-from .losses import (bce_reconstruction, check_recipe, kl_term,
-                     perceptual_reconstruction)
+from .losses import bce_reconstruction, check_recipe, kl_term, perceptual_reconstruction
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
@@ -42,8 +41,8 @@ class VariationalLayer(layers.Layer):
     Called on ``[x, x_decoded, z_mean, z_log_var]``. The loss is the batch mean of the
     per-image reconstruction term (binary cross-entropy) plus the KL term, weighted by
     `recipe` (see :mod:`vaelab.losses`). Both terms are also tracked as the metrics
-    ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this layer trains with
-    ``compile(optimizer)`` and ``fit(x, None)``.
+    ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this
+    layer trains with ``compile(optimizer)`` and ``fit(x, None)``.
 
     Example:
         >>> out = VariationalLayer()([x, x_decoded, z_mean, z_log_var])  # doctest: +SKIP
@@ -104,7 +103,7 @@ class PerceptualVariationalLayer(VariationalLayer):
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
-class Conv2D(layers.Conv2D):
+class ShiftedSliceConv2D(layers.Conv2D):
     """Keras's Conv2D, computed as a matmul and shifted slices when a side has one channel.
 
     TensorFlow's convolution kernels, and above all their gradients, are slow on CPU when
@@ -113,11 +112,11 @@ class Conv2D(layers.Conv2D):
     (benchmarks/RESULTS.md). With one channel on either side, on TensorFlow, this layer
     multiplies the channels with one matmul and adds the kernel's taps as shifted slices:
     the same values, from the same weights. Otherwise (and with strides, dilation or
-    groups) it is Keras's Conv2D. It keeps Keras's class name so that weight files, which
-    name layers after their class, stay interchangeable with plain Keras models.
+    groups) it is Keras's Conv2D. To Keras it is still called ``Conv2D`` (see below), so
+    weight files stay interchangeable with plain Keras models.
 
     Example:
-        >>> conv = Conv2D(32, 3, padding="same")
+        >>> conv = ShiftedSliceConv2D(32, 3, padding="same")
         >>> tuple(conv(keras.ops.zeros((2, 28, 28, 1))).shape)
         (2, 28, 28, 32)
     """
@@ -152,3 +151,11 @@ class Conv2D(layers.Conv2D):
         if self.padding != "same":
             return x
         return ops.pad(x, [[0, 0], [(kh - 1) // 2, kh // 2], [(kw - 1) // 2, kw // 2], [0, 0]])
+
+
+# A weights file finds each layer under its class's name in snake case ("conv2d"), not under
+# the layer's own name: under Keras's class name, the shipped weights and those of plain
+# Keras models load into this layer unchanged.
+ShiftedSliceConv2D.__name__ = "Conv2D"
+# Models saved (.keras) before the class was renamed name it so.
+keras.saving.get_custom_objects()["vaelab>Conv2D"] = ShiftedSliceConv2D

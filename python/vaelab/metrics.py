@@ -8,7 +8,6 @@ from .checks import as_images, as_labels
 from .inference import predict_in_chunks
 
 
-
 def laplacian_variance(images) -> np.ndarray:
     """Variance of the Laplacian of each image: lower means blurrier.
 

@@ -13,9 +13,9 @@ import keras
 import numpy as np
 from keras import layers
 
-from .checks import as_images, as_labels, positive_int
+from .checks import as_images, as_labelled, as_labels, as_model, positive_int
 from .files import atomic_path
-from .layers import Conv2D, PerceptualVariationalLayer, Sampling, VariationalLayer
+from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
 from .losses import check_recipe
 from .output import keras_verbose
 from .training import guard_fit
@@ -37,10 +37,10 @@ def build_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
 
 def conv_features(x):
     """The encoder's four convolutions on images `x`, flattened to (14 * 14 * 64,) each."""
-    h = Conv2D(32, 3, padding="same", activation="relu")(x)
-    h = Conv2D(64, 3, padding="same", activation="relu", strides=2)(h)
-    h = Conv2D(64, 3, padding="same", activation="relu")(h)
-    h = Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = ShiftedSliceConv2D(32, 3, padding="same", activation="relu")(x)
+    h = ShiftedSliceConv2D(64, 3, padding="same", activation="relu", strides=2)(h)
+    h = ShiftedSliceConv2D(64, 3, padding="same", activation="relu")(h)
+    h = ShiftedSliceConv2D(64, 3, padding="same", activation="relu")(h)
     return layers.Flatten()(h)
 
 
@@ -51,7 +51,7 @@ def build_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
     h = layers.Dense(14 * 14 * 64, activation="relu")(z)
     h = layers.Reshape((14, 14, 64))(h)
     h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu", strides=2)(h)
-    x_decoded = Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+    x_decoded = ShiftedSliceConv2D(1, 3, padding="same", activation="sigmoid")(h)
     return keras.Model(z, x_decoded, name=name)
 
 
@@ -89,13 +89,13 @@ def build_perceptual_model(seed: int | None = None, name: str = "classifier") ->
         >>> build_perceptual_model().output_shape
         (None, 10)
     """
-    _seed(seed)
+    set_seed(seed)
     x = keras.Input(shape=(28, 28, 1), name="image")
-    h = Conv2D(32, 3, activation="relu", name="conv1")(x)
+    h = ShiftedSliceConv2D(32, 3, activation="relu", name="conv1")(x)
     h = layers.MaxPooling2D()(h)
-    h = Conv2D(64, 3, activation="relu", name="conv2")(h)
+    h = ShiftedSliceConv2D(64, 3, activation="relu", name="conv2")(h)
     h = layers.MaxPooling2D()(h)
-    h = Conv2D(64, 3, activation="relu", name="conv3")(h)
+    h = ShiftedSliceConv2D(64, 3, activation="relu", name="conv3")(h)
     h = layers.Flatten()(h)
     h = layers.Dense(64, activation="relu")(h)
     probs = layers.Dense(10, activation="softmax", name="probabilities")(h)
@@ -105,11 +105,11 @@ def build_perceptual_model(seed: int | None = None, name: str = "classifier") ->
     return model
 
 
-def train_perceptual_model(x, y, epochs: int = 10, batch_size: int = 128,
+def train_perceptual_model(images, labels, epochs: int = 10, batch_size: int = 128,
                            validation_data=None, model: keras.Model | None = None,
                            shift: float = 2.0, seed: int | None = None,
                            verbose="auto") -> keras.Model:
-    """Train (a new, or the given) perceptual classifier on images `x` and digit labels `y`.
+    """Train (a new, or the given) perceptual classifier on `images` and their digit `labels`.
 
     Training images are shifted at random by up to `shift` pixels in each direction
     (0 turns this off): a training-only layer wrapped around the classifier, which is
@@ -119,12 +119,10 @@ def train_perceptual_model(x, y, epochs: int = 10, batch_size: int = 128,
     Example:
         >>> clf = train_perceptual_model(x_train, y_train, epochs=1)  # doctest: +SKIP
     """
-    x = as_images(x, "x")
-    y = as_labels(y, n=x.shape[0], name="y")
+    x = as_images(images)
+    y = as_labels(labels, n=x.shape[0])
     if validation_data is not None:
-        vx = as_images(validation_data[0], "validation images")
-        validation_data = (vx, as_labels(validation_data[1], n=vx.shape[0],
-                                         name="validation labels"))
+        validation_data = as_labelled(validation_data)
     if not 0.0 <= float(shift) < 14.0:
         raise ValueError(f"shift: expected a number of pixels in [0, 14), got {shift}")
     model = build_perceptual_model(seed=seed) if model is None else model
@@ -177,14 +175,11 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
 
 def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model:
     """A frozen copy of `perceptual_model` that outputs the activations of `layers`."""
-    if not isinstance(perceptual_model, keras.Model):
-        raise ValueError(
-            f"perceptual_model: expected a keras.Model (see build_perceptual_model()), "
-            f"got {type(perceptual_model).__name__}"
-        )
+    as_model(perceptual_model, "perceptual_model",
+             "build_perceptual_model(), load_pretrained('classifier'), or any other")
     clone = keras.models.clone_model(perceptual_model)
     clone.set_weights(perceptual_model.get_weights())
-    names = [l.name for l in clone.layers]
+    names = [layer.name for layer in clone.layers]
     wanted = DEFAULT_PERCEPTUAL_LAYERS if layers is None else layers
     if isinstance(wanted, (str, int, np.integer)):
         wanted = [wanted]
@@ -298,8 +293,7 @@ def latent_dim_of(model: keras.Model) -> int:
 
 def submodel(model: keras.Model, name: str) -> keras.Model:
     """``model.get_layer(name)`` with a clear error when `model` is not a vaelab VAE."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model: expected a keras.Model, got {type(model).__name__}")
+    as_model(model)
     if model.name == name:
         return model
     try:
@@ -367,7 +361,7 @@ def _xla_when_training(call):
 
 def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile):
     check_recipe(recipe)
-    _seed(seed)
+    set_seed(seed)
     encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
     x = keras.Input(shape=(28, 28, 1), name="image")
     z_mean, z_log_var = encoder(x)
@@ -392,7 +386,9 @@ def _as_list(outputs):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
-def _seed(seed):
+def set_seed(seed: int | None) -> None:
+    """Seed Python, NumPy and the backend, so that the model built next starts from the same
+    weights (None: leave the random state alone)."""
     if seed is not None:
         keras.utils.set_random_seed(positive_int(seed, "seed", minimum=0))
 

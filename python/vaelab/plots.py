@@ -12,14 +12,16 @@ if not os.environ.get("MPLBACKEND"):
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .checks import as_images, as_labels  # noqa: E402
+from .checks import as_dims, as_edits, as_images, as_labels, as_latents, as_named_values  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .inference import grid_values, tile_grid  # noqa: E402
 from .metrics import laplacian_variance  # noqa: E402
+from .stats import default_groups  # noqa: E402
 
 
 def plot_images(rows: dict, titles=None, path=None):
-    """One row of images per entry of `rows` ({row name: images}), e.g. originals and reconstructions.
+    """One row of images per entry of `rows` ({row name: images}), e.g. originals and
+    reconstructions.
 
     Example:
         >>> fig = plot_images({"original": x[:10], "plain VAE": r[:10]})  # doctest: +SKIP
@@ -65,8 +67,9 @@ def plot_manifold(grid, quantiles=(0.05, 0.95), path=None):
 
 def plot_latent_scatter(z, labels, dims=(0, 1), path=None):
     """Latent means of images, coloured by digit, over two latent dimensions."""
-    z = np.asarray(z, dtype=np.float32)
+    z = as_latents(z, np.shape(z)[-1] if np.ndim(z) else 0)
     y = as_labels(labels, n=z.shape[0])
+    dims = as_dims(dims, z.shape[1])
     fig, ax = plt.subplots(figsize=(7, 6))
     points = ax.scatter(z[:, dims[0]], z[:, dims[1]], c=y, cmap="tab10", s=2, vmin=-0.5,
                         vmax=9.5)
@@ -90,9 +93,10 @@ def plot_laplacian_boxplot(images, labels, path=None):
 
 def plot_laplacian_histograms(blur: dict, labels, bins: int = 50, path=None):
     """Histograms of Laplacian variance ({name: values}) for digits other than 1, and for 1."""
-    y = as_labels(labels)
+    groups = default_groups(labels)
+    blur = as_named_values(blur, "blur", n=next(iter(groups.values())).size)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, (title, mask) in zip(axes, (("digits other than 1", y != 1), ("digit 1", y == 1))):
+    for ax, (title, mask) in zip(axes, groups.items()):
         # Shared bin edges, so the series are compared bin for bin.
         edges = np.histogram_bin_edges(np.concatenate([np.asarray(v)[mask] for v in blur.values()]),
                                        bins=bins)
@@ -107,6 +111,25 @@ def plot_laplacian_histograms(blur: dict, labels, bins: int = 50, path=None):
 def plot_interpolations(rows: dict, path=None):
     """Interpolation rows ({"1 -> 5": images, ...}), one row each."""
     return plot_images(rows, path=path)
+
+
+def plot_edit_rows(edits, column_titles=None, row_names=None, path=None):
+    """One row per image of an (n, m, 28, 28[, 1]) edit array (style transfer, attribute edits).
+
+    `column_titles` label the m columns (target digits, strengths); `row_names` the rows.
+    Returns the Matplotlib Figure and, given `path`, saves it atomically.
+
+    Example:
+        >>> fig = plot_edit_rows(rows, column_titles=[0, 1, 2, 3])  # doctest: +SKIP
+    """
+    edits = as_edits(edits)
+    names = [str(r) for r in (row_names if row_names is not None else range(1, len(edits) + 1))]
+    if len(set(names)) != len(edits):
+        raise ValueError(f"row_names: expected {len(edits)} different names (one per row), "
+                         f"got {names}")
+    titles = None if column_titles is None else [
+        f"{t:g}" if isinstance(t, (int, float, np.number)) else str(t) for t in column_titles]
+    return plot_images(dict(zip(names, edits)), titles=titles, path=path)
 
 
 def save_figure(fig, path=None):

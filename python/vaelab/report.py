@@ -1,4 +1,5 @@
-"""Evaluate trained models on the test set and write a Markdown report with its figures."""
+"""A Markdown report with its figures and metrics.json: what :func:`vaelab.evaluation.evaluate`
+measured on the test set, written down."""
 
 from __future__ import annotations
 
@@ -10,15 +11,20 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .attributes import plot_edit_rows
-from .cvae import generation_accuracy, is_conditional, reconstruct_any, style_transfer
+from .cvae import style_transfer
+from .evaluation import evaluate
 from .files import write_text
-from .inference import interpolate, latent_grid
-from .metrics import classifier_accuracy, laplacian_variance, reconstruction_errors
+from .inference import interpolate, is_conditional, latent_grid
 from .output import progress
-from .plots import (plot_images, plot_interpolations, plot_laplacian_boxplot,
-                    plot_laplacian_histograms, plot_manifold, save_figure)
-from .stats import blur_comparison, default_groups
+from .plots import (
+    plot_edit_rows,
+    plot_images,
+    plot_interpolations,
+    plot_laplacian_boxplot,
+    plot_laplacian_histograms,
+    plot_manifold,
+    save_figure,
+)
 
 # The article's hand-picked test digits 0..9.
 ARTICLE_DIGITS = (5531, 2553, 1432, 4526, 9960, 6860, 6987, 3720, 5003, 9472)
@@ -28,53 +34,15 @@ DFC_CLAIM = (("DFC VAE", "plain VAE"),)
 
 
 def showcase_indices(labels) -> list:
-    """The article's ten test digits when `labels` is the full test set, else the first of each digit."""
+    """The article's ten test digits when `labels` is the full test set, else the first of
+    each digit."""
     y = np.asarray(labels)
     if y.size == 10000 and [int(y[i]) for i in ARTICLE_DIGITS] == list(range(10)):
         return list(ARTICLE_DIGITS)
     return [int(np.flatnonzero(y == d)[0]) for d in range(10) if np.any(y == d)]
 
 
-def evaluate(models: dict, classifier, x, labels, generated_per_class: int = 0) -> dict:
-    """Numbers of the report: blur per group, all paired tests, accuracy and errors per model.
-
-    `models` maps a display name (``"plain VAE"``, ``"DFC VAE"``) to a trained VAE;
-    conditional models (``"cvaegan"``) reconstruct with `labels`, and with
-    `generated_per_class` > 0 they also generate that many digits of each class, scored by
-    `classifier` (``"generation_accuracy"``: does a generated 3 classify as a 3?).
-    """
-    recs = {}
-    for name, model in models.items():
-        progress.info("reconstructing %d test images with the %s", len(x), name)
-        recs[name] = reconstruct_any(model, x, labels)
-    groups = default_groups(labels)
-    progress.info("measuring blur and running the paired tests")
-    blur = {"original": laplacian_variance(x)}
-    blur.update({name: laplacian_variance(r) for name, r in recs.items()})
-    tests = blur_comparison(x, labels, recs)
-    progress.info("classifying originals and reconstructions")
-    accuracy = {"original": classifier_accuracy(classifier, x, labels)}
-    accuracy.update({name: classifier_accuracy(classifier, r, labels)
-                     for name, r in recs.items()})
-    generation = {name: generation_accuracy(model, classifier, generated_per_class, seed=0)
-                  for name, model in models.items()
-                  if generated_per_class and is_conditional(model)}
-    return {
-        "n_images": int(len(x)),
-        "generation_accuracy": generation,
-        "mean_laplacian_variance": {
-            group: {name: float(v[mask].mean()) for name, v in blur.items()}
-            for group, mask in groups.items()
-        },
-        "tests": tests.to_dict(orient="records"),
-        "classifier_accuracy": accuracy,
-        "reconstruction_error": {name: reconstruction_errors(x, r) for name, r in recs.items()},
-        "_reconstructions": recs,
-        "_blur": blur,
-    }
-
-
-def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
+def write_report(out, models: dict, classifier, images, labels, manifold_model=None,
                  title: str = "vaelab report", notes: str = "", claims=DFC_CLAIM,
                  generated_per_class: int = 100, generation=None) -> Path:
     """Evaluate `models` and write ``report.md``, ``metrics.json`` and figures under `out`.
@@ -86,12 +54,13 @@ def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
     Every file is written atomically. Returns the report's path.
 
     Example:
-        >>> write_report("out", {"plain VAE": vae, "DFC VAE": dfc}, clf, x_test, y_test)  # doctest: +SKIP
+        >>> models = {"plain VAE": vae, "DFC VAE": dfc}  # doctest: +SKIP
+        >>> write_report("out", models, clf, x_test, y_test)  # doctest: +SKIP
     """
     out = Path(out)
-    results = evaluate(models, classifier, x, labels, generated_per_class)
-    results["generation"] = generation or {}
-    recs, blur = results.pop("_reconstructions"), results.pop("_blur")
+    evaluation = evaluate(models, classifier, images, labels, generated_per_class)
+    results = {**evaluation.metrics(), "generation": generation or {}}
+    x, recs = np.asarray(images), evaluation.reconstructions
     picks = showcase_indices(labels)
     progress.info("drawing the figures")
     figures = {"reconstructions.png": plot_images(
@@ -107,7 +76,7 @@ def write_report(out, models: dict, classifier, x, labels, manifold_model=None,
                 for a, b in ARTICLE_INTERPOLATIONS if max(a, b) < len(picks)}
         figures[f"interpolation_{_slug(name)}.png"] = plot_interpolations(rows)
     figures["laplacian_boxplot.png"] = plot_laplacian_boxplot(x, labels)
-    figures["laplacian_histograms.png"] = plot_laplacian_histograms(blur, labels)
+    figures["laplacian_histograms.png"] = plot_laplacian_histograms(evaluation.blur, labels)
     if manifold_model is not None:
         figures["manifold.png"] = plot_manifold(latent_grid(manifold_model, n=15))
     for file, fig in figures.items():

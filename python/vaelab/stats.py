@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .checks import as_labels, as_values
+from .checks import as_conf_level, as_groups, as_labels, as_pair, nonzero_differences
 from .metrics import laplacian_variance
 
-ENGINES = ("scipy", "r")
+ENGINES = ("scipy", "R")
 
 
 @dataclass(frozen=True)
@@ -28,47 +28,56 @@ class TTestResult:
     engine: str
 
 
+@dataclass(frozen=True)
+class WilcoxonResult:
+    """A two-sided Wilcoxon signed-rank test of ``a - b``."""
+
+    statistic: float
+    pvalue: float
+
+
 def paired_ttest(a, b, conf_level: float = 0.95, engine: str = "scipy") -> TTestResult:
     """Two-sided paired t-test of ``a - b``, with the confidence interval of the mean difference.
 
-    ``engine="scipy"`` uses :func:`scipy.stats.ttest_rel`; ``engine="r"`` runs R's
+    ``engine="scipy"`` uses :func:`scipy.stats.ttest_rel`; ``engine="R"`` runs R's
     ``stats::t.test(a, b, paired = TRUE)`` through rpy2 (``pip install vaelab[r]``).
 
     Example:
         >>> paired_ttest([1.0, 2.0, 3.5], [0.5, 1.5, 2.0]).df
         2.0
     """
-    a, b = _pair(a, b)
+    a, b = as_pair(a, b)
     varying_differences(a, b)
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level: expected a number strictly between 0 and 1, got {conf_level}")
+    conf_level = as_conf_level(conf_level)
     if engine == "scipy":
         res = sps.ttest_rel(a, b)
         ci = res.confidence_interval(confidence_level=conf_level)
         return TTestResult(float(res.statistic), float(res.pvalue), float(res.df),
                            float(np.mean(a - b)), (float(ci.low), float(ci.high)),
                            conf_level, engine)
-    if engine == "r":
+    if engine == "R":
         return _r_ttest(a, b, conf_level)
     raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
 
 
-def wilcoxon_test(a, b):
-    """Two-sided Wilcoxon signed-rank test of ``a - b``: ``(statistic, pvalue)``.
+def wilcoxon_test(a, b) -> WilcoxonResult:
+    """Two-sided Wilcoxon signed-rank test of ``a - b``, by :func:`scipy.stats.wilcoxon`.
 
     All differences 0 is an error: the test is undefined (R's p-value is NA, SciPy's 1).
+
+    Example:
+        >>> wilcoxon_test([1.0, 2.0, 3.5, 4.0], [0.5, 1.5, 2.0, 4.5]).statistic
+        2.0
     """
-    a, b = _pair(a, b)
-    if not np.any(a - b):
-        raise ValueError("a - b: all paired differences are 0, so the Wilcoxon signed-rank "
-                         "test is undefined")
+    a, b = as_pair(a, b)
+    nonzero_differences(a, b)
     res = sps.wilcoxon(a, b)
-    return float(res.statistic), float(res.pvalue)
+    return WilcoxonResult(float(res.statistic), float(res.pvalue))
 
 
 def cohens_dz(a, b) -> float:
     """Effect size of a paired difference: mean(a - b) / sd(a - b)."""
-    d = varying_differences(*_pair(a, b))
+    d = varying_differences(*as_pair(a, b))
     return float(d.mean() / d.std(ddof=1))
 
 
@@ -94,11 +103,11 @@ def default_groups(labels) -> dict:
     return {"digits other than 1": y != 1, "digit 1": y == 1}
 
 
-def blur_comparison(x, labels, reconstructions: dict, groups: dict | None = None,
+def blur_comparison(images, labels, reconstructions: dict, groups: dict | None = None,
                     conf_level: float = 0.95) -> pd.DataFrame:
     """Compare the sharpness of originals and reconstructions, pair by pair, per class group.
 
-    `reconstructions` maps a name (e.g. ``"plain VAE"``) to reconstructions of `x`.
+    `reconstructions` maps a name (e.g. ``"plain VAE"``) to reconstructions of `images`.
     For every group (default :func:`default_groups`) and every pair among ``original``
     and the reconstructions, one row gives the mean Laplacian variances, the paired
     t-test, the Wilcoxon signed-rank test and Cohen's d_z of ``a - b``.
@@ -109,15 +118,14 @@ def blur_comparison(x, labels, reconstructions: dict, groups: dict | None = None
     if not isinstance(reconstructions, dict) or not reconstructions:
         raise ValueError("reconstructions: expected a dict {name: reconstructed images}, "
                          "with at least one entry")
-    blur = {"original": laplacian_variance(x)}
+    blur = {"original": laplacian_variance(images)}
     for name, rec in reconstructions.items():
         blur[name] = laplacian_variance(rec)
         if blur[name].shape != blur["original"].shape:
             raise ValueError(f"reconstructions[{name!r}]: expected {blur['original'].size} "
-                             f"images like x, got {blur[name].size}")
+                             f"images (one per original image), got {blur[name].size}")
     y = as_labels(labels, n=blur["original"].size)
-    groups = default_groups(y) if groups is None else groups
-    masks = {group: _group_mask(group, mask, y.size) for group, mask in groups.items()}
+    masks = as_groups(default_groups(y) if groups is None else groups, y.size)
     rows = []
     for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):
@@ -132,34 +140,15 @@ def blur_comparison(x, labels, reconstructions: dict, groups: dict | None = None
 def _compare(va, vb, conf_level) -> dict:
     """One row of :func:`blur_comparison`: every test of ``va - vb``."""
     t = paired_ttest(va, vb, conf_level=conf_level)
-    w_stat, w_p = wilcoxon_test(va, vb)
+    w = wilcoxon_test(va, vb)
     return {
         "mean_a": float(va.mean()), "mean_b": float(vb.mean()),
         "mean_difference": t.mean_difference,
         "t_statistic": t.statistic, "df": t.df, "t_pvalue": t.pvalue,
         "ci_low": t.conf_int[0], "ci_high": t.conf_int[1],
-        "wilcoxon_statistic": w_stat, "wilcoxon_pvalue": w_p,
+        "wilcoxon_statistic": w.statistic, "wilcoxon_pvalue": w.pvalue,
         "cohens_dz": cohens_dz(va, vb),
     }
-
-
-def _group_mask(group, mask, n: int) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(f"groups[{group!r}]: expected a boolean mask of length {n} (one per "
-                         f"image), got dtype {mask.dtype} and shape {mask.shape}")
-    if mask.sum() < 2:
-        raise ValueError(f"groups[{group!r}]: selects {int(mask.sum())} image(s); expected at "
-                         "least 2 for paired tests")
-    return mask
-
-
-def _pair(a, b):
-    a = as_values(a, "a")
-    b = as_values(b, "b", n=a.size)
-    if a.size < 2:
-        raise ValueError("a, b: expected at least 2 paired values")
-    return a, b
 
 
 def _r_ttest(a, b, conf_level):
@@ -168,7 +157,7 @@ def _r_ttest(a, b, conf_level):
         from rpy2.robjects.packages import importr
     except ImportError as err:
         raise ImportError(
-            "engine='r' needs rpy2 and R: pip install 'vaelab[r]' (rpy2>=3.5,<3.6 for R < 4.5)"
+            "engine='R' needs rpy2 and R: pip install 'vaelab[r]' (rpy2>=3.5,<3.6 for R < 4.5)"
         ) from err
     r_stats = importr("stats")
     # t.test is generic (x, ...): rpy2 cannot map conf_level onto conf.level, so name it in R.
@@ -178,4 +167,4 @@ def _r_ttest(a, b, conf_level):
     ci = tuple(float(v) for v in get["conf.int"])
     return TTestResult(float(get["statistic"][0]), float(get["p.value"][0]),
                        float(get["parameter"][0]), float(get["estimate"][0]), ci,
-                       conf_level, "r")
+                       conf_level, "R")

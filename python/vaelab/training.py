@@ -72,10 +72,10 @@ def _training_state(model):
     return list(model.weights) + (list(optimizer.variables) if optimizer is not None else [])
 
 
-def train_vae(model: keras.Model, x, epochs: int = 15, batch_size: int = 32,
+def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32,
               validation_data=None, shuffle: bool = True, seed: int | None = None,
               verbose="auto", callbacks=None) -> keras.callbacks.History:
-    """Train a VAE (or DFC VAE) on images `x` with ``fit(x, None)`` semantics.
+    """Train a VAE (or DFC VAE) on `images` with ``fit(images, None)`` semantics.
 
     `validation_data` is an image array (or ``(images, None)`` as in the book). On the
     TensorFlow backend the images go through a ``tf.data`` pipeline of index batches
@@ -86,7 +86,7 @@ def train_vae(model: keras.Model, x, epochs: int = 15, batch_size: int = 32,
     Example:
         >>> history = train_vae(build_vae(), x_train[:512], epochs=1)  # doctest: +SKIP
     """
-    x = as_images(x, "x")
+    x = as_images(images)
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
     if isinstance(validation_data, (tuple, list)):

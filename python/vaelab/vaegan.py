@@ -56,16 +56,15 @@ import time
 
 import keras
 import numpy as np
-import pandas as pd
 from keras import layers, ops
 
-from .checks import as_images, positive_int
-from .cvae import (N_CLASSES, build_conditional_decoder, build_conditional_encoder,
-                   is_conditional, one_hot)
+from .checks import as_flag, as_images, positive_int
+from .cvae import build_conditional_decoder, build_conditional_encoder
+from .inference import N_CLASSES, is_conditional, one_hot
 from .layers import Sampling
 from .losses import kl_divergence, perceptual_reconstruction
-from .models import _seed, build_decoder, build_encoder
-from .report import evaluate
+from .models import build_decoder, build_encoder, set_seed
+from .output import keras_verbose
 from .training import TrainingDivergedError
 
 LEARNING_RATES = (1e-3, 3e-4, 1e-3)
@@ -154,7 +153,7 @@ class VAEGAN(keras.Model):
 
     def train_step(self, *args, **kwargs):
         raise NotImplementedError("a VAE-GAN does not train with fit(): use "
-                                  "vaelab.train_vaegan(model, x, labels)")
+                                  "vaelab.train_vaegan(model, images, labels)")
 
     def get_config(self):
         config = {**super().get_config(), "gamma": self.gamma, "beta": self.beta,
@@ -291,15 +290,15 @@ def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 
         ['encoder', 'decoder', 'discriminator']
     """
     latent_dim = positive_int(latent_dim, "latent_dim")
-    if not isinstance(conditional, (bool, np.bool_)):
-        raise ValueError(f"conditional: expected TRUE/FALSE, got {conditional!r}")
-    _seed(seed)
+    conditional = as_flag(conditional, "conditional")
+    set_seed(seed)
     if conditional:
         encoder, decoder = build_conditional_encoder(latent_dim), build_conditional_decoder(
             latent_dim)
     else:
         encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
-    model = VAEGAN(encoder, decoder, build_discriminator(bool(conditional), dropout),
+    discriminator = build_discriminator(conditional, dropout)
+    model = VAEGAN(encoder, decoder, discriminator,
                    gamma=gamma, beta=beta, learning_rates=learning_rates,
                    win_threshold=win_threshold, max_generator_steps=max_generator_steps,
                    log_var_clip=log_var_clip, seed=seed,
@@ -310,8 +309,8 @@ def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 
     return model
 
 
-def train_vaegan(model: VAEGAN, x, labels=None, epochs: int = 10, batch_size: int = 64,
-                 seed: int | None = None, verbose: int = 1, on_epoch_end=None) -> dict:
+def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_size: int = 64,
+                 seed: int | None = None, verbose="auto", on_epoch_end=None) -> dict:
     """Train a VAE-GAN with alternating updates; returns the history, one value per epoch.
 
     Per batch: one discriminator step, skipped while the discriminator is winning (its GAN
@@ -321,9 +320,10 @@ def train_vaegan(model: VAEGAN, x, labels=None, epochs: int = 10, batch_size: in
     ``feature``, ``gan`` for the discriminator, ``gan_generator``, ``encoder``, ``decoder``)
     and the step counts ``discriminator_steps`` and ``generator_steps``. Weights are written
     back after every epoch; a NaN loss raises :class:`vaelab.TrainingDivergedError` and
-    keeps the last finished epoch's weights. `on_epoch_end`, if given, is called as
-    ``on_epoch_end(epoch, history)`` (epoch counted from 1) once the epoch's weights are
-    written back, for checkpoints and evaluation; a true result stops training there.
+    keeps the last finished epoch's weights. Each epoch prints one line unless `verbose`
+    is 0 or False. `on_epoch_end`, if given, is called as ``on_epoch_end(epoch, history)``
+    (epoch counted from 1) once the epoch's weights are written back, for checkpoints and
+    evaluation; a true result stops training there.
 
     Example:
         >>> history = train_vaegan(gan, x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
@@ -331,9 +331,10 @@ def train_vaegan(model: VAEGAN, x, labels=None, epochs: int = 10, batch_size: in
     if not isinstance(model, VAEGAN):
         raise ValueError(f"model: expected a VAE-GAN from build_vaegan(), got "
                          f"{type(model).__name__} {getattr(model, 'name', '')!r}")
-    x = as_images(x, "x")
+    x = as_images(images)
     if model.conditional and labels is None:
-        raise ValueError("labels: this VAE-GAN is conditional; pass the digit labels of x")
+        raise ValueError("labels: this VAE-GAN is conditional; pass the digit labels of the "
+                         "images")
     y = one_hot(labels, n=x.shape[0]) if model.conditional else None
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
@@ -376,33 +377,13 @@ def train_vaegan(model: VAEGAN, x, labels=None, epochs: int = 10, batch_size: in
             history[k].append(sums[k] / n_batches)
         history["discriminator_steps"].append(n_dis)
         history["generator_steps"].append(n_gen)
-        if verbose:
+        if keras_verbose(verbose):
             print(f"epoch {epoch + 1}/{epochs} ({time.time() - t0:.0f} s): "
                   + ", ".join(f"{k} {history[k][-1]:.4g}" for k in LOSSES)
                   + f", steps D {n_dis} / G {n_gen}", flush=True)
         if on_epoch_end is not None and on_epoch_end(epoch + 1, history):
             break
     return history
-
-
-def compare_sharpness(models: dict, classifier, x, labels) -> dict:
-    """The DFC VAE's evaluation for any mix of plain, DFC, conditional and VAE-GAN models.
-
-    Reconstructs `x` with every model (conditional ones get `labels`) and returns
-    ``{"mean_laplacian_variance": {group: {name: mean}}, "tests": DataFrame of all paired
-    tests (see :func:`vaelab.blur_comparison`), "classifier_accuracy": {name: accuracy on
-    the reconstructions, "original" included}}``.
-
-    Example:
-        >>> compare_sharpness({"plain VAE": vae, "DFC VAE": dfc, "VAE-GAN": gan},
-        ...                   clf, x_test, y_test)  # doctest: +SKIP
-    """
-    if not isinstance(models, dict) or not models:
-        raise ValueError("models: expected a dict {name: model} with at least one entry")
-    results = evaluate(models, classifier, x, labels)
-    return {"mean_laplacian_variance": results["mean_laplacian_variance"],
-            "tests": pd.DataFrame(results["tests"]),
-            "classifier_accuracy": results["classifier_accuracy"]}
 
 
 def _inputs(model, images, labels):

@@ -14,9 +14,8 @@ if importlib.util.find_spec("vaelab") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 
 import vaelab  # noqa: E402
-from vaelab.pretrained import export_pretrained  # noqa: E402
-
 from helpers import synthetic_images  # noqa: E402
+from vaelab.export import export_pretrained  # noqa: E402
 
 
 @pytest.fixture(scope="session")

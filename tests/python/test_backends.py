@@ -9,7 +9,8 @@ TRAIN_SCRIPT = """
 import numpy as np, keras, vaelab
 assert keras.backend.backend() == "jax"
 x = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
-for model in (vaelab.build_vae(seed=1), vaelab.build_dfc_vae(vaelab.build_perceptual_model(), seed=1)):
+for model in (vaelab.build_vae(seed=1),
+              vaelab.build_dfc_vae(vaelab.build_perceptual_model(), seed=1)):
     loss = vaelab.train_vae(model, x, epochs=2, batch_size=32, verbose=0).history["loss"]
     assert np.isfinite(loss).all() and loss[-1] < loss[0], (model.name, loss)
     assert vaelab.reconstruct(model, x[:3]).shape == (3, 28, 28, 1)
@@ -22,7 +23,8 @@ import sys, numpy as np, keras, vaelab
 assert keras.backend.backend() == "jax"
 x = np.load(sys.argv[1])
 for name in ("vae", "dfc_vae"):
-    np.save(sys.argv[1].replace("images", name), vaelab.reconstruct(vaelab.load_pretrained(name), x))
+    np.save(sys.argv[1].replace("images", name),
+            vaelab.reconstruct(vaelab.load_pretrained(name), x))
 print("ok")
 """
 

@@ -44,8 +44,8 @@ def test_the_verdict_uses_the_sum_of_fifteen_epochs(dfc_epochs, epoch, verdict):
 def test_a_short_run_writes_every_epoch(tmp_path):
     data = synthetic_mnist_npz(tmp_path / "mnist", n_train=64).parent
     out = tmp_path / "dfc.json"
-    run = run_python([str(SCRIPT), "--epochs", "2", "--images", "64", "--data", str(data), "--no-verify",
-                      "--json", str(out)])
+    run = run_python([str(SCRIPT), "--epochs", "2", "--images", "64", "--data", str(data),
+                      "--no-verify", "--json", str(out)])
     res = json.loads(out.read_text())
     assert res["images"] == 64 and len(res["epoch_s"]) == len(res["loss"]) == 2
     assert res["totals"]["epochs_sum_s"] == pytest.approx(sum(res["epoch_s"]))

@@ -5,7 +5,23 @@ import re
 import numpy as np
 import pytest
 
-from vaelab.checks import as_images, as_labels, as_latents, as_values, positive_int
+from vaelab.checks import (
+    as_conf_level,
+    as_dims,
+    as_edits,
+    as_flag,
+    as_groups,
+    as_images,
+    as_labels,
+    as_latents,
+    as_model,
+    as_models,
+    as_named_values,
+    as_pair,
+    as_values,
+    nonzero_differences,
+    positive_int,
+)
 
 
 @pytest.mark.parametrize("shape, n", [((3, 28, 28, 1), 3), ((3, 28, 28), 3), ((28, 28), 1),
@@ -40,7 +56,8 @@ def test_as_images_refuses_non_numbers():
         as_images([np.zeros((28, 28)), np.zeros((27, 28))])
 
 
-@pytest.mark.parametrize("shape", [(2, 32, 32), (2, 28, 28, 3), (784,), (2, 784), (1, 2, 28, 28, 1)])
+@pytest.mark.parametrize(
+    "shape", [(2, 32, 32), (2, 28, 28, 3), (784,), (2, 784), (1, 2, 28, 28, 1)])
 def test_as_images_wrong_shape(shape):
     with pytest.raises(ValueError, match=rf"x: expected shape \(n, 28, 28, 1\) or \(n, 28, 28\), "
                                          rf"got {re.escape(str(shape))}"):
@@ -119,3 +136,94 @@ def test_positive_int():
         with pytest.raises(ValueError, match=rf"epochs: expected an integer >= 1, got "
                                              rf"{re.escape(repr(bad))}$"):
             positive_int(bad, "epochs")
+
+
+def test_as_pair():
+    a, b = as_pair([1, 2], np.array([3.0, 4.0]))
+    assert a.dtype == b.dtype == np.float64
+    with pytest.raises(ValueError, match=r"^b: expected 3 values, got 4$"):
+        as_pair([1, 2, 3], [1, 2, 3, 4])
+    with pytest.raises(ValueError, match=r"^a, b: expected at least 2 paired values$"):
+        as_pair([1.0], [2.0])
+
+
+def test_nonzero_differences():
+    np.testing.assert_array_equal(nonzero_differences([1, 2], [1, 0]), [0.0, 2.0])
+    with pytest.raises(ValueError, match=r"^a - b: all paired differences are 0, so the "
+                                         r"Wilcoxon signed-rank test is undefined$"):
+        nonzero_differences([1, 2], [1, 2])
+
+
+def test_as_conf_level():
+    assert as_conf_level(0.9) == 0.9 and isinstance(as_conf_level(np.float32(0.5)), float)
+    for bad in (0, 1, 95, True, "0.9", None):
+        with pytest.raises(ValueError, match=rf"^conf_level: expected a number strictly between "
+                                             rf"0 and 1, got {re.escape(repr(bad))}$"):
+            as_conf_level(bad)
+
+
+def test_as_groups():
+    masks = as_groups({"odd": [True, False, True], "all": np.ones(3, bool)}, 3)
+    assert list(masks) == ["odd", "all"] and masks["odd"].dtype == bool
+    for bad in ({}, [np.ones(3, bool)], {"": np.ones(3, bool)}):
+        with pytest.raises(ValueError, match=r"^groups: expected named boolean masks, each of "
+                                             r"length 3 \(one per image\)$"):
+            as_groups(bad, 3)
+    with pytest.raises(ValueError, match=r"^groups\['a'\]: expected a boolean mask of length 3 "
+                                         r"\(one per image\), got dtype int64 and shape \(2,\)$"):
+        as_groups({"a": [1, 0]}, 3)
+    with pytest.raises(ValueError, match=r"^groups\['one'\]: selects 1 image\(s\); expected "
+                                         r"at least 2 for paired tests$"):
+        as_groups({"one": [True, False, False]}, 3)
+
+
+def test_as_edits():
+    assert as_edits(np.zeros((2, 3, 28, 28))).shape == (2, 3, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"^edits: expected shape \(n, m, 28, 28\[, 1\]\), got "
+                                         r"\(2, 28, 28, 1\)$"):
+        as_edits(np.zeros((2, 28, 28, 1)))
+    with pytest.raises(ValueError, match=r"^edits\[1\]: expected pixel values in \[0, 1\]"):
+        as_edits(np.stack([np.zeros((3, 28, 28)), np.full((3, 28, 28), 2.0)]))
+
+
+def test_as_dims_counts_from_first():
+    assert as_dims((0, 2), 3) == (0, 2)
+    assert as_dims([1.0, 3.0], 3, first=1) == (0, 2)
+    with pytest.raises(ValueError, match=r"^dims: expected two different latent dimensions in "
+                                         r"1\.\.3, got 2, 2$"):
+        as_dims([2, 2], 3, first=1)
+    for bad in ((0, 3), (0,), (0.5, 1), "ab"):
+        with pytest.raises(ValueError, match=r"in 0\.\.2, got"):
+            as_dims(bad, 3)
+
+
+def test_as_named_values():
+    assert list(as_named_values({"a": [1, 2]}, "blur", n=2)) == ["a"]
+    with pytest.raises(ValueError, match=r"^blur: expected named sets of values"):
+        as_named_values({}, "blur")
+    with pytest.raises(ValueError, match=r"^blur\['a'\]: expected 3 values, got 2$"):
+        as_named_values({"a": [1, 2]}, "blur", n=3)
+
+
+def test_as_model_and_as_models():
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    assert as_model(model) is model
+    assert as_models({"a": model}) == {"a": model}
+    with pytest.raises(ValueError, match=r"^classifier: expected a Keras model "
+                                         r"\(build_vae\(\), .*\), got str$"):
+        as_model("classifier", "classifier")
+    for bad in ([model], {}, {"": model}):
+        with pytest.raises(ValueError, match=r"^models: expected named models"):
+            as_models(bad)
+    with pytest.raises(ValueError, match=r"^models\['a'\]: expected a Keras model"):
+        as_models({"a": 1})
+
+
+def test_as_flag():
+    assert as_flag(np.bool_(True), "download") is True
+    for bad in (1, "yes", None):
+        with pytest.raises(ValueError, match=rf"^download: expected True or False, got "
+                                             rf"{re.escape(repr(bad))}$"):
+            as_flag(bad, "download")

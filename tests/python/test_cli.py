@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import pytest
 
 import vaelab
-from vaelab.cli import main
 from helpers import assert_no_temp_files, run_python, synthetic_mnist_npz
+from vaelab.cli import main
 
 # Weights saved from a trained model carry optimizer slots that a fresh model skips.
 pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
@@ -63,7 +63,8 @@ def test_train_a_tiny_vae(tmp_path, data_dir, capsys):
 def test_train_a_tiny_dfc_vae_on_a_given_classifier(tmp_path, data_dir, tiny_weights_dir):
     code = main(["train", "--model", "dfc_vae", "--subset", "32", "--epochs", "1",
                  "--batch-size", "16", "--data", str(data_dir), "--no-verify",
-                 "--out", str(tmp_path), "--classifier", str(tiny_weights_dir / "classifier.weights.h5")])
+                 "--out", str(tmp_path),
+                 "--classifier", str(tiny_weights_dir / "classifier.weights.h5")])
     assert code == 0
     dfc = vaelab.build_dfc_vae(vaelab.build_perceptual_model(), latent_dim=5)
     vaelab.load_weights(dfc, tmp_path / "dfc_vae.weights.h5")

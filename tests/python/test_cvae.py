@@ -35,7 +35,7 @@ def test_build_cvae_feeds_the_label_to_encoder_and_decoder(cvae):
 
 def test_the_decoder_depends_on_the_label(cvae):
     z = np.zeros((2, 3), np.float32)
-    images = vaelab.decode_conditional(cvae, z, [1, 7])
+    images = vaelab.decode(cvae, z, [1, 7])
     assert images.shape == (2, 28, 28, 1)
     assert np.abs(images[0] - images[1]).max() > 1e-4
 
@@ -52,7 +52,7 @@ def test_train_cvae_lowers_the_loss():
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert after < 0.9 * before
     assert "val_loss" in history.history
-    with pytest.raises(ValueError, match="validation_data: expected \\(images, labels\\)"):
+    with pytest.raises(ValueError, match="validation_data: expected a pair \\(images, labels\\)"):
         vaelab.train_cvae(model, x, y, epochs=1, validation_data=x[:16], verbose=0)
     with pytest.raises(ValueError, match="labels: expected 64 labels"):
         vaelab.train_cvae(model, x, y[:10], epochs=1, verbose=0)
@@ -60,49 +60,69 @@ def test_train_cvae_lowers_the_loss():
 
 def test_conditional_inference_agrees_with_itself(cvae, images):
     x, y = images
-    z = vaelab.encode_conditional(cvae, x, y)
+    z = vaelab.encode(cvae, x, y)
     assert z.shape == (len(x), 3)
-    np.testing.assert_allclose(vaelab.encode_conditional(cvae, x, y, batch_size=7), z,
+    np.testing.assert_allclose(vaelab.encode(cvae, x, y, batch_size=7), z,
                                rtol=1e-5, atol=1e-6)
-    rec = vaelab.reconstruct_conditional(cvae, x, y)
-    np.testing.assert_allclose(rec, vaelab.decode_conditional(cvae, z, y), atol=1e-6)
-    np.testing.assert_allclose(vaelab.decode_conditional(cvae, z, y, batch_size=7),
-                               vaelab.decode_conditional(cvae, z, y), atol=1e-6)
-    np.testing.assert_allclose(vaelab.reconstruct_any(cvae, x, y), rec, atol=1e-6)
-    generated = vaelab.sample_conditional(cvae, [4, 4, 5], seed=1)
+    z_mean, z_log_var = vaelab.encode_distribution(cvae, x, y)
+    np.testing.assert_array_equal(z_mean, z)
+    assert z_log_var.shape == z.shape
+    rec = vaelab.reconstruct(cvae, x, y)
+    np.testing.assert_allclose(rec, vaelab.decode(cvae, z, y), atol=1e-6)
+    np.testing.assert_allclose(vaelab.decode(cvae, z, y, batch_size=7),
+                               vaelab.decode(cvae, z, y), atol=1e-6)
+    generated = vaelab.generate(cvae, labels=[4, 4, 5], seed=1)
     assert generated.shape == (3, 28, 28, 1)
-    np.testing.assert_array_equal(generated, vaelab.sample_conditional(cvae, [4, 4, 5], seed=1))
+    np.testing.assert_array_equal(generated, vaelab.generate(cvae, 3, [4, 4, 5], seed=1))
 
 
-def test_conditional_helpers_refuse_unconditional_models_and_bad_labels(cvae, images):
+def test_generate_draws_one_image_per_label_or_n_of_one_digit(cvae):
+    sevens = vaelab.generate(cvae, 4, labels=7, seed=2)
+    np.testing.assert_array_equal(sevens, vaelab.generate(cvae, labels=[7, 7, 7, 7], seed=2))
+    assert vaelab.generate(cvae, labels=[3]).shape == (16, 28, 28, 1)
+    with pytest.raises(ValueError, match="n: expected 3, one image per label, or a single "
+                                         "digit in labels to draw 5 of it"):
+        vaelab.generate(cvae, 5, labels=[1, 2, 3])
+    with pytest.raises(ValueError, match="labels: expected at least one digit label"):
+        vaelab.generate(cvae, labels=[])
+
+
+def test_conditional_models_need_labels_and_plain_ones_refuse_them(cvae, images):
     x, y = images
     vae = vaelab.build_vae(latent_dim=3, seed=1)
-    with pytest.raises(ValueError, match="model 'vae' is not conditional"):
-        vaelab.encode_conditional(vae, x, y)
+    for call in (lambda: vaelab.encode(vae, x, y), lambda: vaelab.reconstruct(vae, x, y),
+                 lambda: vaelab.decode(vae, np.zeros((2, 3)), [1, 2]),
+                 lambda: vaelab.generate(vae, 2, labels=[1, 2])):
+        with pytest.raises(ValueError, match="labels: model 'vae' is not conditional; leave "
+                                             "labels out"):
+            call()
+    for call in (lambda: vaelab.encode(cvae, x), lambda: vaelab.reconstruct(cvae, x),
+                 lambda: vaelab.decode(cvae, np.zeros((2, 3))), lambda: vaelab.generate(cvae)):
+        with pytest.raises(ValueError, match="labels: model 'cvae' is conditional; pass the "
+                                             "digit labels"):
+            call()
     with pytest.raises(ValueError, match="model 'vae' is not conditional"):
         vaelab.style_transfer(vae, x[:1], 7, 3)
     with pytest.raises(ValueError, match=f"expected {len(x)} labels"):
-        vaelab.encode_conditional(cvae, x, y[:5])
+        vaelab.encode(cvae, x, y[:5])
     with pytest.raises(ValueError, match=r"z: expected shape \(n, 3\)"):
-        vaelab.decode_conditional(cvae, np.zeros((2, 4)), [1, 2])
-    # reconstruct_any ignores labels for unconditional models, so mixed comparisons work.
-    np.testing.assert_allclose(vaelab.reconstruct_any(vae, x, y), vaelab.reconstruct(vae, x))
+        vaelab.decode(cvae, np.zeros((2, 4)), [1, 2])
 
 
 def test_style_transfer_decodes_each_image_once_per_target(cvae, images):
     x, y = images
     out = vaelab.style_transfer(cvae, x[:3], y[:3], range(10))
     assert out.shape == (3, 10, 28, 28, 1)
-    z = vaelab.encode_conditional(cvae, x[:3], y[:3])
+    z = vaelab.encode(cvae, x[:3], y[:3])
     for i in range(3):
-        np.testing.assert_allclose(out[i], vaelab.decode_conditional(cvae, np.repeat(z[i:i + 1],
+        np.testing.assert_allclose(out[i], vaelab.decode(cvae, np.repeat(z[i:i + 1],
                                                                                      10, axis=0),
                                                                      np.arange(10)), atol=1e-6)
     # One source label for every image, one target digit.
     one = vaelab.style_transfer(cvae, x[:2], 7, 3)
     assert one.shape == (2, 1, 28, 28, 1)
-    z7 = vaelab.encode_conditional(cvae, x[:2], [7, 7])
-    np.testing.assert_allclose(one[:, 0], vaelab.decode_conditional(cvae, z7, [3, 3]),
+    z7 = vaelab.encode(cvae, x[:2], [7, 7])
+    np.testing.assert_allclose(one[:, 0], vaelab.decode(cvae, z7, [3, 3]),
                                atol=1e-6)
     with pytest.raises(ValueError, match="target_label: expected digit labels 0..9"):
         vaelab.style_transfer(cvae, x[:2], 7, [3, 12])

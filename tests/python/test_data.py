@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import vaelab
+from helpers import LABEL_MAGIC, assert_no_temp_files, idx_bytes, synthetic_mnist_npz, write_idx
 from vaelab import data
-from helpers import (LABEL_MAGIC, assert_no_temp_files, idx_bytes,
-                     synthetic_mnist_npz, write_idx)
 
 N_TRAIN, N_TEST = 60000, 10000
 NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -248,16 +247,24 @@ def test_not_found_at_given_path(tmp_path, monkeypatch):
         vaelab.load_mnist(tmp_path / "nowhere", verify=False)
 
 
-def test_load_mnist_downloads_into_keras_cache(tmp_path, monkeypatch):
-    monkeypatch.delenv("VAELAB_DATA", raising=False)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+def recording_download(write):
+    """A stand-in for a download function that `write`s the files into the folder it is
+    given, and the list of the folders it was given."""
     calls = []
 
     def fake_download(dest):
         calls.append(dest)
-        synthetic_mnist_npz(dest, n_train=6, n_test=6, label=8)
+        write(dest)
         return dest
 
+    return fake_download, calls
+
+
+def test_load_mnist_downloads_into_keras_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("VAELAB_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    fake_download, calls = recording_download(
+        lambda dest: synthetic_mnist_npz(dest, n_train=6, n_test=6, label=8))
     monkeypatch.setattr(data, "download_mnist", fake_download)
     assert which(vaelab.load_mnist(verify=False)) == 8
     assert calls == [tmp_path / "kh" / "datasets"]
@@ -346,3 +353,72 @@ def test_real_mnist_matches_its_description(mnist):
     assert x_test.dtype == np.float32 and y_test.dtype == np.uint8
     assert 0.0 == x_test.min() and x_test.max() == 1.0
     assert np.bincount(y_test, minlength=10).tolist()[1] == 1135
+
+
+# --- Fashion-MNIST ------------------------------------------------------------------------
+
+def write_test_split(folder, label):
+    """The test split's two gzipped IDX files, full size, every label `label`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    images_name, labels_name = NAMES["test"]
+    write_idx(folder / (images_name + ".gz"), np.full((N_TEST, 28, 28), label, np.uint8))
+    write_idx(folder / (labels_name + ".gz"), np.full(N_TEST, label, np.uint8))
+    return folder
+
+
+def test_fashion_mnist_from_a_folder(tmp_path, full_size_arrays):
+    folder = write_mnist_idx(tmp_path / "fashion", full_size_arrays, ".gz")
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(folder, verify=False)
+    assert x_train.shape == (N_TRAIN, 28, 28, 1) and x_test.dtype == np.float32
+    np.testing.assert_array_equal(y_test, np.arange(N_TEST) % 10)
+    assert data.FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+def test_fashion_mnist_lives_in_its_own_sub_folder(tmp_path, monkeypatch):
+    """MNIST's files in VAELAB_DATA itself are not taken for Fashion-MNIST's."""
+    write_test_split(tmp_path / "env", 1)
+    write_test_split(tmp_path / "kh" / "datasets", 1)
+    write_test_split(tmp_path / "kh" / "datasets" / "fashion-mnist", 3)
+    monkeypatch.setenv("VAELAB_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    assert data.load_fashion_mnist(verify=False, splits="test")[1][0] == 3
+    write_test_split(tmp_path / "env" / "fashion-mnist", 2)
+    assert data.load_fashion_mnist(verify=False, splits="test")[1][0] == 2
+    assert vaelab.load_mnist(verify=False, splits="test")[1][0] == 1
+
+
+def test_fashion_mnist_verify_accepts_only_the_official_files(tmp_path):
+    folder = write_test_split(tmp_path, 0)
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte\.gz: sha256 [0-9a-f]{64} "
+                                         r"matches no known version .*zalandoresearch"):
+        data.load_fashion_mnist(folder, splits="test")
+    assert sorted(data.FASHION_MNIST_SHA256) == sorted(
+        name + ".gz" for pair in NAMES.values() for name in pair)
+    assert not set(data.FASHION_MNIST_SHA256.values()) & set(data.MNIST_SHA256.values())
+
+
+def test_fashion_mnist_downloads_into_its_keras_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("VAELAB_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    fake_download, calls = recording_download(lambda dest: write_test_split(dest, 5))
+    monkeypatch.setattr(data, "download_fashion_mnist", fake_download)
+    assert data.load_fashion_mnist(verify=False, splits="test")[1][0] == 5
+    assert calls == [tmp_path / "kh" / "datasets" / "fashion-mnist"]
+
+
+def test_fashion_mnist_not_found(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAELAB_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    with pytest.raises(FileNotFoundError) as err:
+        data.load_fashion_mnist(download=False)
+    message = str(err.value)
+    assert message.startswith("Fashion-MNIST not found. Looked in:")
+    assert f"  - {tmp_path / 'env' / 'fashion-mnist'}: no such folder" in message
+    assert "(inside its sub-folder fashion-mnist)" in message and "npz" not in message
+
+
+def test_download_fashion_mnist_checks_the_official_sums(tmp_path, server):
+    src, _ = server
+    with pytest.raises(OSError, match=r"train-images-idx3-ubyte\.gz"):
+        data.download_fashion_mnist(tmp_path / "dest", base_url=src.as_uri() + "/")
+    assert_no_temp_files(tmp_path / "dest", [])

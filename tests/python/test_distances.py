@@ -140,7 +140,7 @@ def test_image_features_default_to_the_classifiers_penultimate_layer(mnist):
 
 def test_images_and_features_give_the_same_distance(mnist):
     (_, _), (x, _) = mnist
-    real, fake = x[:200], vaelab.sample(vaelab.load_pretrained("vae"), 200, seed=1)
+    real, fake = x[:200], vaelab.generate(vaelab.load_pretrained("vae"), 200, seed=1)
     from_images = vaelab.frechet_distance(real, fake)
     from_features = vaelab.frechet_distance(vaelab.image_features(real),
                                             vaelab.image_features(fake))

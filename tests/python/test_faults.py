@@ -5,7 +5,6 @@ Every case must give a clear error naming what is wrong, or a correct result."""
 
 import ctypes
 import gzip
-import json
 import os
 import re
 import shutil
@@ -20,13 +19,13 @@ import numpy as np
 import pytest
 
 import vaelab
+from helpers import assert_no_temp_files, synthetic_images, synthetic_mnist_npz, write_idx
 from vaelab import data
 from vaelab.checks import as_images
 from vaelab.cli import main
+from vaelab.export import export_pretrained
 from vaelab.files import atomic_path
-from vaelab.pretrained import export_pretrained
 from vaelab.training import TrainingDivergedError
-from helpers import assert_no_temp_files, synthetic_images, synthetic_mnist_npz, write_idx
 
 pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -72,8 +71,8 @@ def test_altered_mnist_is_refused_naming_the_file(tmp_path, alter):
     write_idx(folder / name, array)
     with pytest.raises(ValueError, match=rf"{re.escape(str(folder / name))}: sha256 [0-9a-f]{{64}} "
                                          rf"matches no known version of {re.escape(name)} "
-                                         r"\(accepted: [0-9a-f]{64} \(official.*\)\)\. The file was "
-                                         r"altered or corrupted: .*verify=False"):
+                                         r"\(accepted: [0-9a-f]{64} \(official.*\)\)\. "
+                                         r"The file was altered or corrupted: .*verify=False"):
         vaelab.load_mnist(folder, splits="test")
     # Opting out loads the altered data as it is.
     x_test, y_test = vaelab.load_mnist(folder, splits="test", verify=False)
@@ -186,12 +185,12 @@ def test_plain_fit_stops_on_nan_also_after_load_model(tmp_path, x, vae):
         loaded.fit(x, None, epochs=1, batch_size=16, verbose=0)
 
 
-@pytest.mark.parametrize("use", ["encode", "reconstruct", "sample", "decode"])
+@pytest.mark.parametrize("use", ["encode", "reconstruct", "generate", "decode"])
 def test_a_nan_model_is_blamed_not_the_input(x, vae, use):
     vae.set_weights([np.full_like(w, np.nan) for w in vae.get_weights()])
     call = {"encode": lambda: vaelab.encode(vae, x[:3]),
             "reconstruct": lambda: vaelab.reconstruct(vae, x[:3]),
-            "sample": lambda: vaelab.sample(vae, 3, seed=1),
+            "generate": lambda: vaelab.generate(vae, 3, seed=1),
             "decode": lambda: vaelab.decode(vae, np.zeros((3, 2)))}[use]
     with pytest.raises(ValueError, match=r"model '(encoder|decoder)' returned NaN or infinite "
                                          r"values for 3 input\(s\) although the inputs are "
@@ -351,7 +350,7 @@ def test_overwriting_keeps_the_mode_and_the_symlink(tmp_path, vae):
 
 SAVE_FOREVER = """
 import sys, vaelab
-from vaelab.pretrained import export_pretrained
+from vaelab.export import export_pretrained
 vae = vaelab.build_vae(latent_dim=2, seed=1)
 folder, what = sys.argv[1], sys.argv[2]
 entry = {"architecture": "vae", "latent_dim": 2, "recipe": "elbo"}

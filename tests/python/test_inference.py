@@ -51,15 +51,14 @@ def test_reconstruct_decodes_the_latent_means(vae, x):
     assert vaelab.reconstruct(vae, x[0, :, :, 0]).shape == (1, 28, 28, 1)
 
 
-def test_sample(vae):
-    images = vaelab.sample(vae, 5, seed=1)
+def test_generate(vae):
+    images = vaelab.generate(vae, 5, seed=1)
     assert images.shape == (5, 28, 28, 1)
-    np.testing.assert_array_equal(images, vaelab.sample(vae, 5, seed=1))
+    np.testing.assert_array_equal(images, vaelab.generate(vae, 5, seed=1))
     z = np.random.default_rng(1).standard_normal((5, LATENT)).astype(np.float32)
     np.testing.assert_array_equal(images, vaelab.decode(vae, z))
-    assert vaelab.generate is vaelab.sample
     with pytest.raises(ValueError, match=r"n: expected an integer >= 1, got 0"):
-        vaelab.sample(vae, 0)
+        vaelab.generate(vae, 0)
 
 
 def test_decode_refuses_a_latent_size_that_does_not_match(vae):
@@ -71,10 +70,11 @@ def test_decode_refuses_a_latent_size_that_does_not_match(vae):
 
 
 def test_encode_refuses_bad_images(vae):
-    with pytest.raises(ValueError, match=r"x: expected shape \(n, 28, 28, 1\) or \(n, 28, 28\), "
+    with pytest.raises(ValueError, match=r"images: expected shape \(n, 28, 28, 1\) or "
+                                         r"\(n, 28, 28\), "
                                          r"got \(2, 14, 14\)"):
         vaelab.encode(vae, np.zeros((2, 14, 14), np.float32))
-    with pytest.raises(ValueError, match=r"x: expected floating-point pixels"):
+    with pytest.raises(ValueError, match=r"images: expected floating-point pixels"):
         vaelab.reconstruct(vae, np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(ValueError, match=r"batch_size: expected an integer >= 1, got 0"):
         vaelab.encode(vae, np.zeros((2, 28, 28), np.float32), batch_size=0)
@@ -93,7 +93,7 @@ def test_interpolate_endpoints(vae, x):
 
 
 def test_interpolate_errors(vae, x):
-    with pytest.raises(ValueError, match=r"x_from: expected a single image, got a batch of 2"):
+    with pytest.raises(ValueError, match=r"image_from: expected a single image, got a batch of 2"):
         vaelab.interpolate(vae, x[:2], x[2])
     with pytest.raises(ValueError, match=r"steps: expected an integer >= 1, got 0"):
         vaelab.interpolate(vae, x[0], x[1], steps=0)
@@ -105,7 +105,8 @@ def test_grid_values_are_normal_quantiles():
     values = vaelab.grid_values(4, quantiles=(0.1, 0.9))
     np.testing.assert_allclose(values, norm.ppf([0.1, 0.3666666667, 0.6333333333, 0.9]),
                                rtol=1e-6)
-    with pytest.raises(ValueError, match=r"quantiles: expected 0 < low < high < 1, got \(0, 0\.9\)"):
+    with pytest.raises(ValueError,
+                       match=r"quantiles: expected 0 < low < high < 1, got \(0, 0\.9\)"):
         vaelab.grid_values(4, quantiles=(0, 0.9))
     with pytest.raises(ValueError, match=r"n: expected an integer >= 2, got 1"):
         vaelab.grid_values(1)

@@ -7,7 +7,7 @@ import pytest
 from keras import ops
 
 from vaelab import PerceptualVariationalLayer, Sampling, VariationalLayer
-from vaelab.layers import Conv2D
+from vaelab.layers import ShiftedSliceConv2D
 
 EPS = 1e-7
 
@@ -134,8 +134,9 @@ def test_single_channel_conv_matches_conv2d(c_in, filters, kernel, padding):
 
 
 def same_weight_convs(x, *args, **kwargs):
-    """vaelab's Conv2D and Keras's, built for `x`, with the same random weights."""
-    fast, plain = Conv2D(*args, **kwargs), keras.layers.Conv2D(*args, **kwargs)
+    """vaelab's ShiftedSliceConv2D and Keras's Conv2D, built for `x`, with the same random
+    weights."""
+    fast, plain = ShiftedSliceConv2D(*args, **kwargs), keras.layers.Conv2D(*args, **kwargs)
     fast.build(x.shape)
     plain.build(x.shape)
     rng = np.random.default_rng(5)
@@ -159,5 +160,14 @@ def test_single_channel_conv_with_strides_is_a_plain_conv2d():
     x = np.random.default_rng(4).normal(size=(2, 8, 8, 1)).astype(np.float32)
     fast, plain = same_weight_convs(x, 4, 3, strides=2, padding="same")
     np.testing.assert_array_equal(ops.convert_to_numpy(fast(x)), ops.convert_to_numpy(plain(x)))
-    clone = Conv2D.from_config(fast.get_config())
+    clone = ShiftedSliceConv2D.from_config(fast.get_config())
     assert (clone.filters, clone.strides, clone.padding) == (4, (2, 2), "same")
+
+
+def test_models_saved_before_the_rename_load():
+    # .keras files written before ShiftedSliceConv2D was renamed call it "vaelab>Conv2D".
+    config = keras.saving.serialize_keras_object(ShiftedSliceConv2D(4, 3, padding="same"))
+    assert (config["class_name"], config["registered_name"]) == ("Conv2D",
+                                                                 "vaelab>ShiftedSliceConv2D")
+    old = keras.saving.deserialize_keras_object({**config, "registered_name": "vaelab>Conv2D"})
+    assert type(old) is ShiftedSliceConv2D and old.get_config() == config["config"]

@@ -5,8 +5,13 @@ import pytest
 from keras import ops
 
 from vaelab import kl_divergence
-from vaelab.losses import (bce_reconstruction, check_recipe, kl_term, perceptual_reconstruction,
-                           reduce_per_image)
+from vaelab.losses import (
+    bce_reconstruction,
+    check_recipe,
+    kl_term,
+    perceptual_reconstruction,
+    reduce_per_image,
+)
 
 EPS = 1e-7  # Keras clips probabilities to [eps, 1 - eps] before taking logs
 

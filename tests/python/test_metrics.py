@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab.checks import as_images
 from helpers import synthetic_images
+from vaelab.checks import as_images
 
 
 def opencv_laplacian_variance(images):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab.models import feature_extractor, submodel
 from helpers import assert_no_temp_files, synthetic_images
+from vaelab.models import feature_extractor, submodel
 
 ENCODER_SHAPES = [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (3, 3, 64, 64), (64,),
                   (3, 3, 64, 64), (64,), (12544, 32), (32,)]
@@ -164,8 +164,8 @@ def test_feature_extractor_errors(classifier):
         feature_extractor(classifier, ["conv1", "conv9"])
     with pytest.raises(ValueError, match=r"layers: 42 is not a layer .*an index 0\.\.8\)"):
         feature_extractor(classifier, 42)
-    with pytest.raises(ValueError, match=r"perceptual_model: expected a keras\.Model "
-                                         r"\(see build_perceptual_model\(\)\), got str"):
+    with pytest.raises(ValueError, match=r"perceptual_model: expected a Keras model "
+                                         r"\(build_perceptual_model\(\), .*\), got str"):
         vaelab.build_dfc_vae("classifier")
 
 
@@ -183,9 +183,9 @@ def test_train_perceptual_model(images):
                                         seed=1, verbose=0)
     assert shapes(clf) == CLASSIFIER_SHAPES
     assert 0.0 <= vaelab.classifier_accuracy(clf, x, y) <= 1.0
-    with pytest.raises(ValueError, match=r"y: expected 60 labels \(one per image\), got 59"):
+    with pytest.raises(ValueError, match=r"labels: expected 60 labels \(one per image\), got 59"):
         vaelab.train_perceptual_model(x, y[:-1], epochs=1)
-    with pytest.raises(ValueError, match=r"validation images: expected shape"):
+    with pytest.raises(ValueError, match=r"validation_data images: expected shape"):
         vaelab.train_perceptual_model(x, y, epochs=1, validation_data=(x[:, :20], y))
 
 
@@ -289,7 +289,7 @@ def test_save_and_load_weights(tmp_path, vae, x):
 
 
 def test_weights_of_plain_keras_convolutions_load(tmp_path):
-    # vaelab's Conv2D keeps Keras's class name, which .weights.h5 files name layers after.
+    # ShiftedSliceConv2D keeps Keras's class name, which .weights.h5 files name layers after.
     keras_encoder = keras.models.clone_model(vaelab.build_encoder(3), clone_function=keras_conv)
     assert type(keras_encoder.layers[1]) is keras.layers.Conv2D
     keras_encoder.save_weights(tmp_path / "encoder.weights.h5")
@@ -300,7 +300,7 @@ def test_weights_of_plain_keras_convolutions_load(tmp_path):
 
 
 def keras_conv(layer):
-    """A copy of `layer`, with Keras's own Conv2D in place of vaelab's."""
+    """A copy of `layer`, with Keras's own Conv2D in place of vaelab's ShiftedSliceConv2D."""
     cls = keras.layers.Conv2D if isinstance(layer, keras.layers.Conv2D) else type(layer)
     return cls.from_config(layer.get_config())
 
@@ -330,5 +330,6 @@ def test_submodel_and_latent_dim_errors(classifier, vae):
     with pytest.raises(ValueError, match=r"model 'classifier' has no sub-model named 'encoder'; "
                                          r"expected a vaelab VAE"):
         vaelab.latent_dim_of(classifier)
-    with pytest.raises(ValueError, match=r"model: expected a keras\.Model, got ndarray"):
+    with pytest.raises(ValueError,
+                       match=r"model: expected a Keras model \(build_vae\(\), .*\), got ndarray"):
         vaelab.encode(np.zeros(3), np.zeros((1, 28, 28, 1), np.float32))

@@ -1,4 +1,5 @@
-"""vaelab.output: no TensorFlow start-up noise or retracing notes unless asked, progress in the CLI."""
+"""vaelab.output: no TensorFlow start-up noise or retracing notes unless asked, progress in the
+CLI."""
 
 import logging
 import os
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from vaelab import output
 from helpers import synthetic_mnist_npz
+from vaelab import output
 
 PYTHON_DIR = str(Path(__file__).resolve().parents[2] / "python")
 # Seven fresh models predicting: enough tf.function retracing for TensorFlow to warn.

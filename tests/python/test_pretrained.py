@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab.pretrained import export_pretrained, verified_weights_file
 from helpers import assert_no_temp_files, synthetic_images
+from vaelab.export import export_pretrained
+from vaelab.pretrained import verified_weights_file
 
 SUBSET = 1000  # data-raw/train_pretrained.py records metrics on the first 1000 test images
 # The models of the Python core (the conditional ones have their own tests).
@@ -183,7 +184,8 @@ def test_keras2_latent_size_mismatch_leaves_the_model_alone(tmp_path):
     vae = vaelab.build_vae(latent_dim=5)
     before = vae.get_weights()
     with pytest.raises(ValueError, match=r"vae2\.h5: weight 10 has shape \(32, 2\) but the model "
-                                         r"expects \(32, 5\) \(.*z_mean.*\); a different latent_dim"):
+                                         r"expects \(32, 5\) \(.*z_mean.*\); "
+                                         r"a different latent_dim"):
         vaelab.load_keras2_weights(vae, path)
     for a, b in zip(before, vae.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -1,14 +1,14 @@
-"""vaelab.report: the evaluation numbers, report.md, metrics.json and figures, written atomically."""
+"""vaelab.report: the evaluation numbers, report.md, metrics.json and figures, written
+atomically."""
 
 import json
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 
 import vaelab
-from vaelab.report import ARTICLE_DIGITS, evaluate, showcase_indices, write_report
 from helpers import assert_no_temp_files
+from vaelab.report import ARTICLE_DIGITS, showcase_indices, write_report
 
 FIGURES = ["reconstructions.png", "interpolation_plain_vae.png", "interpolation_dfc_vae.png",
            "laplacian_boxplot.png", "laplacian_histograms.png"]
@@ -84,14 +84,6 @@ def test_metrics_json_matches_direct_computation(written, models, classifier, im
         "DFC VAE": vaelab.classifier_accuracy(classifier, rec, y)})
     assert metrics["reconstruction_error"]["DFC VAE"] == pytest.approx(
         vaelab.reconstruction_errors(x, rec), rel=1e-6)
-
-
-def test_evaluate_keeps_the_arrays_for_the_figures(models, classifier, images):
-    x, y = images
-    results = evaluate(models, classifier, x, y)
-    assert sorted(results["_reconstructions"]) == ["DFC VAE", "plain VAE"]
-    assert results["_reconstructions"]["plain VAE"].shape == x.shape
-    np.testing.assert_array_equal(results["_blur"]["original"], vaelab.laplacian_variance(x))
 
 
 def test_report_without_manifold(tmp_path, models, classifier, images):

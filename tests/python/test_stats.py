@@ -5,8 +5,8 @@ import pytest
 from scipy import stats as sps
 
 import vaelab
-from vaelab.stats import default_groups
 from helpers import synthetic_images
+from vaelab.stats import default_groups
 
 # R's `sleep` data: extra hours of sleep with drug 1 (a) and drug 2 (b) for the same 10 people.
 SLEEP_A = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -61,12 +61,12 @@ def test_paired_ttest_matches_published_r_values():
 
 @pytest.mark.r
 def test_r_engine_matches_scipy(pairs):
-    pytest.importorskip("rpy2.robjects", reason="engine='r' needs rpy2 and R")
+    pytest.importorskip("rpy2.robjects", reason="engine='R' needs rpy2 and R")
     a, b = pairs
     for x, y, level in ((a, b, 0.95), (np.array(SLEEP_B), np.array(SLEEP_A), 0.9)):
-        r = vaelab.paired_ttest(x, y, conf_level=level, engine="r")
+        r = vaelab.paired_ttest(x, y, conf_level=level, engine="R")
         s = vaelab.paired_ttest(x, y, conf_level=level)
-        assert r.engine == "r"
+        assert r.engine == "R"
         for field in ("statistic", "pvalue", "df", "mean_difference"):
             assert getattr(r, field) == pytest.approx(getattr(s, field), rel=1e-10, abs=1e-300)
         assert r.conf_int == pytest.approx(s.conf_int, rel=1e-10)
@@ -78,7 +78,7 @@ def test_r_engine_matches_scipy(pairs):
     ({"a": [1.0, np.nan], "b": [2.0, 3.0]}, r"a: contains NaN or infinite values"),
     ({"a": [[1.0, 2.0]], "b": [2.0, 3.0]}, r"a: expected a 1-d array, got shape \(1, 2\)"),
     ({"conf_level": 95}, r"conf_level: expected a number strictly between 0 and 1, got 95"),
-    ({"engine": "stata"}, r"engine: expected one of \('scipy', 'r'\), got 'stata'"),
+    ({"engine": "stata"}, r"engine: expected one of \('scipy', 'R'\), got 'stata'"),
 ])
 def test_paired_ttest_errors(kwargs, error):
     args = {"a": [1.0, 2.0, 4.0], "b": [0.5, 1.0, 1.5], **kwargs}
@@ -89,7 +89,9 @@ def test_paired_ttest_errors(kwargs, error):
 def test_wilcoxon_and_cohens_dz(pairs):
     a, b = pairs
     ref = sps.wilcoxon(a, b)
-    assert vaelab.wilcoxon_test(a, b) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-10,
+    res = vaelab.wilcoxon_test(a, b)
+    assert isinstance(res, vaelab.WilcoxonResult)
+    assert (res.statistic, res.pvalue) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-10,
                                                         abs=1e-300)
     d = a - b
     assert vaelab.cohens_dz(a, b) == pytest.approx(d.mean() / d.std(ddof=1), rel=1e-12)
@@ -162,7 +164,7 @@ def test_blur_comparison_errors(blur_inputs):
                                          r"reconstructed images\}, with at least one entry"):
         vaelab.blur_comparison(x, y, {})
     with pytest.raises(ValueError, match=r"reconstructions\['plain VAE'\]: expected 40 images "
-                                         r"like x, got 39"):
+                                         r"\(one per original image\), got 39"):
         vaelab.blur_comparison(x, y, {"plain VAE": recs["plain VAE"][:39]})
     with pytest.raises(ValueError, match=r"labels: expected 40 labels \(one per image\), got 10"):
         vaelab.blur_comparison(x, y[:10], recs)

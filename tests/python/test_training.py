@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import vaelab
-from vaelab import TrainingDivergedError
 from helpers import synthetic_images
+from vaelab import TrainingDivergedError
 
 
 @pytest.fixture(scope="module")
@@ -79,15 +79,16 @@ def test_a_huge_learning_rate_diverges():
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    ({"x": np.zeros((4, 28, 28), np.uint8)}, r"x: expected floating-point pixels in \[0, 1\]"),
-    ({"x": np.zeros((4, 32, 32), np.float32)}, r"x: expected shape \(n, 28, 28, 1\)"),
-    ({"x": np.full((4, 28, 28), np.nan, np.float32)}, r"x: 4 image\(s\) contain NaN"),
+    ({"images": np.zeros((4, 28, 28), np.uint8)},
+     r"images: expected floating-point pixels in \[0, 1\]"),
+    ({"images": np.zeros((4, 32, 32), np.float32)}, r"images: expected shape \(n, 28, 28, 1\)"),
+    ({"images": np.full((4, 28, 28), np.nan, np.float32)}, r"images: 4 image\(s\) contain NaN"),
     ({"epochs": 0}, r"epochs: expected an integer >= 1, got 0"),
     ({"batch_size": "32"}, r"batch_size: expected an integer >= 1, got '32'"),
     ({"validation_data": np.full((2, 28, 28), 2.0, np.float32)},
      r"validation_data: expected pixel values in \[0, 1\], got range \[2, 2\]"),
 ])
 def test_train_vae_input_errors(kwargs, error):
-    args = {"x": np.zeros((4, 28, 28, 1), np.float32), **kwargs}
+    args = {"images": np.zeros((4, 28, 28, 1), np.float32), **kwargs}
     with pytest.raises(ValueError, match=error):
         vaelab.train_vae(vaelab.build_vae(latent_dim=2), verbose=0, **args)

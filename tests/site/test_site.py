@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from chromium import Chromium
+
 from vaelab.output import NOISE, RETRACING
 
 PAGES = {"home": "index.html", "article": "articles/dfc-vae.html",

@@ -29,3 +29,50 @@ test_that("load_mnist() checks its arguments and reports a missing folder", {
   expect_s3_class(err, "vaelab_FileNotFoundError")
   expect_match(conditionMessage(err), "MNIST not found at path=")
 })
+
+# Official-format CIFAR-10 batches (tiny) written by Python's pickle, as the originals were.
+write_cifar_batches <- function(folder) {
+  dir.create(folder, showWarnings = FALSE, recursive = TRUE)
+  reticulate::py_run_string(sprintf(paste(
+    "import pickle, numpy as np",
+    "names = ['data_batch_%%d' %% i for i in range(1, 6)] + ['test_batch']",
+    "for number, name in enumerate(names, start=1):",
+    "    data = np.zeros((2, 3, 32, 32), np.uint8)",
+    "    data[:, 0] = 10 * number",
+    "    batch = {b'labels': [number %% 10, 1], b'data': data.reshape(2, 3072)}",
+    "    open(%s + '/' + name, 'wb').write(pickle.dumps(batch, protocol=2))",
+    sep = "\n"), deparse(folder)))
+  folder
+}
+
+test_that("load_cifar10() returns R arrays n x 32 x 32 x 3 from the official batches", {
+  skip_if_no_vaelab()
+  folder <- write_cifar_batches(tempfile("cifar"))
+  data <- load_cifar10(folder, verify = FALSE)
+  expect_identical(dim(data$train$x), c(10L, 32L, 32L, 3L))
+  expect_identical(data$test$y, c(6L, 1L))
+  # Image 3 is data_batch_2's first: red 20, green and blue 0.
+  expect_equal(data$train$x[3, 1, 1, ], c(20 / 255, 0, 0), tolerance = 1e-6)
+})
+
+test_that("load_cifar10() and load_fashion_mnist() give classed errors", {
+  skip_if_no_vaelab()
+  folder <- write_cifar_batches(tempfile("cifar"))
+  expect_error(load_cifar10(folder, splits = "test"), "md5 .* is not that of the official",
+               class = "vaelab_ValueError")
+  writeBin(charToRaw("garbage"), file.path(folder, "test_batch"))
+  expect_error(load_cifar10(folder, splits = "test", verify = FALSE),
+               "test_batch: not a CIFAR-10 batch", class = "vaelab_ValueError")
+  expect_error(load_cifar10(tempfile("nothing")), "CIFAR-10 not found at path=",
+               class = "vaelab_FileNotFoundError")
+  expect_error(load_fashion_mnist(tempfile("nothing")), "Fashion-MNIST not found at path=",
+               class = "vaelab_FileNotFoundError")
+  expect_error(load_fashion_mnist(verify = NA), "verify: expected TRUE or FALSE",
+               class = "vaelab_input_error")
+})
+
+test_that("load_fashion_mnist() refuses MNIST's files in place of its own", {
+  skip_if_no_mnist()
+  expect_error(load_fashion_mnist(Sys.getenv("VAELAB_DATA"), splits = "test"),
+               "matches no known version", class = "vaelab_ValueError")
+})

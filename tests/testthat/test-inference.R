@@ -14,12 +14,12 @@ test_that("encode, decode and reconstruct agree with each other and with Python"
   expect_equal(encode(vae, x, batch_size = 2), z, tolerance = 1e-5)
 })
 
-test_that("generate() matches Python's vaelab.sample() for the same seed", {
+test_that("generate() matches Python's vaelab.generate() for the same seed", {
   skip_if_no_vaelab()
   vae <- build_vae(latent_dim = 2, seed = 1)
   images <- generate(vae, n = 3, seed = 42)
   expect_identical(dim(images), c(3L, 28L, 28L, 1L))
-  expect_identical(images, py_vaelab()$sample(vae, 3L, seed = 42L))
+  expect_identical(images, py_vaelab()$generate(vae, 3L, seed = 42L))
   expect_false(identical(images, generate(vae, n = 3, seed = 43)))
   expect_false(exists("sample", envir = asNamespace("vaelab"), inherits = FALSE))
 })
@@ -32,7 +32,8 @@ test_that("interpolate() starts and ends at the two images' decodings", {
   expect_identical(dim(path), c(5L, 28L, 28L, 1L))
   ends <- reconstruct(vae, x)
   expect_equal(path[c(1, 5), , , , drop = FALSE], ends, tolerance = 1e-6)
-  expect_error(interpolate(vae, x, x[1, , , ]), "x_from: expected a single image, got 2")
+  expect_error(interpolate(vae, x, x[1, , , ]), "image_from: expected a single image",
+               class = "vaelab_ValueError")
 })
 
 test_that("latent_grid() takes 1-based dimensions and the book's quantiles", {
@@ -47,7 +48,9 @@ test_that("latent_grid() takes 1-based dimensions and the book's quantiles", {
   cell <- decode(vae, c(v[3], 0, v[2]))
   expect_equal(grid[3, 2, , , , drop = FALSE][1, 1, , , 1], cell[1, , , 1], tolerance = 1e-6)
   expect_error(latent_grid(vae, dims = c(1, 4)), class = "vaelab_ValueError")
-  expect_error(latent_grid(vae, dims = c(0, 1)), class = "vaelab_input_error")
+  expect_error(latent_grid(vae, dims = c(0, 1)), "dims: positions count from 1",
+               class = "vaelab_input_error")
+  expect_error(latent_grid(vae, dims = c(1, NA)), "dims: contains NA", class = "vaelab_input_error")
 })
 
 test_that("tile_grid() puts cell [i, j] at rows (i-1)*28 + 1:28, columns (j-1)*28 + 1:28", {
@@ -58,5 +61,5 @@ test_that("tile_grid() puts cell [i, j] at rows (i-1)*28 + 1:28, columns (j-1)*2
   for (i in 1:2) for (j in 1:3) {
     expect_identical(image[(i - 1) * 28 + 1:28, (j - 1) * 28 + 1:28], grid[i, j, , , 1])
   }
-  expect_error(tile_grid(matrix(0, 28, 28)), "grid: expected an array")
+  expect_error(tile_grid(matrix(0, 28, 28)), "grid: expected shape", class = "vaelab_ValueError")
 })

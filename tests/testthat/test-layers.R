@@ -36,5 +36,6 @@ test_that("the layers check their inputs", {
   expect_error(layer_variational(list(1, 2)), "list\\(x, x_decoded, z_mean, z_log_var\\)",
                class = "vaelab_input_error")
   expect_error(layer_sampling(list()), "list\\(z_mean, z_log_var\\)")
-  expect_error(layer_variational(recipe = "mean"), "recipe: expected one of")
+  expect_error(layer_variational(recipe = "mean"), "recipe: expected one of",
+               class = "vaelab_ValueError")
 })

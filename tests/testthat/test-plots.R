@@ -9,6 +9,7 @@ draw <- function(code) {
 }
 
 test_that("plot_images() and plot_interpolations() draw rows of images", {
+  skip_if_no_vaelab()
   x <- random_images(4)
   rows <- draw(plot_images(list(original = x, darker = x / 2), titles = 1:4))
   expect_length(rows, 2)
@@ -25,6 +26,7 @@ test_that("plot_manifold() draws the tiled grid", {
 })
 
 test_that("plot_latent_scatter() checks the dimensions", {
+  skip_if_no_vaelab()
   set.seed(1)
   z <- matrix(rnorm(300), ncol = 3)
   expect_identical(draw(plot_latent_scatter(z, rep(0:9, 10), dims = c(3, 1))), z)
@@ -41,6 +43,18 @@ test_that("the Laplacian plots draw per class and per group", {
   blur <- list(original = values, half = laplacian_variance(x / 2))
   expect_identical(draw(plot_laplacian_histograms(blur, labels, bins = 5)), blur)
   draw(plot_laplacian_histograms(blur, rep(0, 30)))
-  expect_error(plot_laplacian_histograms(values, labels), "named list")
+  expect_error(plot_laplacian_histograms(values, labels), "blur: expected named sets of values",
+               class = "vaelab_ValueError")
   expect_error(plot_laplacian_histograms(list(a = values[-1]), labels), "expected 30 values")
+})
+
+test_that("plot_edit_rows() draws one row per image", {
+  skip_if_no_vaelab()
+  edits <- array(runif(2 * 3 * 28 * 28), c(2, 3, 28, 28, 1))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_identical(plot_edit_rows(edits, column_titles = c(-1, 0, 1), row_names = c("a", "b")),
+                   edits)
+  expect_error(plot_edit_rows(edits[1, , , , ]), "edits: expected shape n x m x 28",
+               class = "vaelab_ValueError")
 })

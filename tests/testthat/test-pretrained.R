@@ -7,7 +7,7 @@ test_that("available_pretrained() lists shipped models by name", {
   err <- tryCatch(load_pretrained("gan"), error = identity)
   expect_s3_class(err, "vaelab_ValueError")
   expect_match(conditionMessage(err), "no pretrained model 'gan'")
-  expect_error(load_pretrained(c("vae", "dfc_vae")), "name: expected one non-empty string")
+  expect_error(load_pretrained(c("vae", "dfc_vae")), class = "vaelab_error")
   entries <- manifest()
   expect_identical(sort(names(entries)), sort(shipped))
   for (name in shipped) {

@@ -31,11 +31,13 @@ test_that("a diverging loss stops training with a classed error", {
   expect_match(conditionMessage(err), "lower the learning rate")
 })
 
-test_that("train_vae() checks its arguments in R", {
-  expect_error(train_vae(NULL, random_images(2)), "model: expected a Keras model")
+test_that("Python checks train_vae()'s arguments, R refuses NA", {
   skip_if_no_vaelab()
   vae <- build_vae(latent_dim = 2)
-  expect_error(train_vae(vae, random_images(2), epochs = 0), "epochs: expected")
-  expect_error(train_vae(vae, random_images(2), shuffle = "yes"), "shuffle: expected")
-  expect_error(train_vae(vae, random_images(2), validation_data = 1:3), "validation_data")
+  expect_error(train_vae(vae, random_images(2), epochs = 0), "epochs: expected",
+               class = "vaelab_ValueError")
+  expect_error(train_vae(vae, random_images(2), epochs = NA), "epochs: contains NA",
+               class = "vaelab_input_error")
+  expect_error(train_vae(vae, random_images(2), validation_data = 1:3), "validation_data",
+               class = "vaelab_ValueError")
 })

@@ -1,70 +1,56 @@
-# Coercions run in R before Python starts; the bridge keeps every pixel at its index.
+# R converts types and refuses NA; Python checks every value. The bridge keeps every pixel at
+# its index.
 
-test_that("as_images accepts the documented shapes and returns n x 28 x 28 x 1", {
-  one <- matrix(seq_len(784) / 784, 28, 28)
-  expect_equal(dim(vaelab:::as_images(one)), c(1, 28, 28, 1))
-  expect_equal(vaelab:::as_images(one)[1, 3, 5, 1], one[3, 5])
-  three <- array(seq_len(3 * 784) / (3 * 784), c(3, 28, 28))
-  x <- vaelab:::as_images(three)
-  expect_equal(dim(x), c(3, 28, 28, 1))
-  expect_equal(x[2, 7, 11, 1], three[2, 7, 11])
-  expect_equal(dim(vaelab:::as_images(array(0, c(28, 28, 1)))), c(1, 28, 28, 1))
-  expect_equal(dim(vaelab:::as_images(array(0, c(5, 28, 28, 1)))), c(5, 28, 28, 1))
-})
-
-test_that("as_images rejects wrong types, shapes and values with classed R errors", {
-  expect_error(vaelab:::as_images("a"), class = "vaelab_input_error")
-  expect_error(vaelab:::as_images(data.frame(a = 1)), "numeric array of images")
-  expect_error(vaelab:::as_images(array(255L, c(2, 28, 28, 1))), "integers; divide by 255")
-  expect_error(vaelab:::as_images(runif(784)), "got numeric \\(length 784\\)")
-  expect_error(vaelab:::as_images(array(0, c(2, 28, 27, 1))), "2 x 28 x 27 x 1")
-  expect_error(vaelab:::as_images(array(0, c(2, 28, 28, 3))), "n x 28 x 28 x 1")
-  expect_error(vaelab:::as_images(array(NA_real_, c(1, 28, 28, 1))), "NA or infinite")
-  expect_error(vaelab:::as_images(array(255, c(1, 28, 28, 1))),
-               "range \\[255, 255\\]; they look like gray levels 0..255: divide by 255 first")
-  expect_error(vaelab:::as_images(array(0, c(0, 28, 28, 1))), "at least one image")
-})
-
-test_that("the other coercions check their arguments", {
+test_that("conversions change types only, leaving values for Python to judge", {
   expect_identical(vaelab:::as_int(3, "n"), 3L)
-  expect_error(vaelab:::as_int(2.5, "epochs"), "epochs: expected one whole number >= 1")
-  expect_error(vaelab:::as_int(c(1, 2), "n"), class = "vaelab_input_error")
-  expect_null(vaelab:::as_seed(NULL))
-  expect_identical(vaelab:::as_seed(0), 0L)
-  expect_identical(vaelab:::as_labels(factor(c(3, 1, 9))), c(3L, 1L, 9L))
-  expect_identical(vaelab:::as_labels(array(c(0, 9), 2)), c(0L, 9L))
-  expect_error(vaelab:::as_labels(c(1, 10)), "digit labels 0..9")
-  expect_error(vaelab:::as_labels(c(1, 2), n = 3), "expected 3 labels")
-  expect_equal(dim(vaelab:::as_latents(c(0.1, 0.2))), c(1, 2))
-  expect_error(vaelab:::as_latents(array(0, c(2, 2, 2))), "matrix n x latent_dim")
-  expect_error(vaelab:::as_latents(c(0, Inf)), "NA or infinite")
+  expect_identical(vaelab:::as_int(2.5, "epochs"), 2.5)
+  expect_identical(vaelab:::as_int("a", "n"), "a")
+  expect_null(vaelab:::as_optional_int(NULL, "seed"))
+  expect_identical(vaelab:::as_labels(factor(c(3, 1, 9))), array(c(3, 1, 9)))
+  expect_identical(dim(vaelab:::as_labels(7)), 1L)
+  expect_identical(vaelab:::as_images(array(0.5, c(2, 28, 28))), array(0.5, c(2, 28, 28)))
   expect_identical(vaelab:::as_verbose(TRUE), 2L)
   expect_identical(vaelab:::as_verbose(FALSE), 0L)
   expect_identical(vaelab:::as_verbose("auto"), "auto")
-  expect_error(vaelab:::as_verbose("loud"), "verbose: expected")
-  expect_error(vaelab:::as_choice("foo", c("elbo", "book"), "recipe"),
-               "recipe: expected one of \"elbo\", \"book\", got \"foo\"")
-  expect_error(vaelab:::as_quantiles(c(0.9, 0.1)), "0 < low < high < 1")
-  expect_error(vaelab:::as_flag(NA, "shuffle"), "shuffle: expected TRUE or FALSE")
-  expect_identical(vaelab:::as_jit("auto"), "auto")
-  expect_identical(vaelab:::as_jit(FALSE), FALSE)
-  expect_error(vaelab:::as_jit("yes"), "jit_compile: expected \"auto\", TRUE or FALSE",
-               class = "vaelab_input_error")
-  expect_error(vaelab:::as_model(list()), "expected a Keras model")
+  expect_identical(vaelab:::as_layers(c(1, 3)), list(0L, 2L))
+  expect_identical(vaelab:::as_layers("conv1"), list("conv1"))
+  expect_identical(vaelab:::as_layer(2), 1L)
+  expect_identical(vaelab:::py_index(c(1, 3), "dims"), c(0L, 2L))
+  expect_identical(vaelab:::py_index(c(1, 2.5), "dims"), c(1, 2.5))
 })
 
-test_that("1-based positions become 0-based only for Python", {
-  expect_identical(vaelab:::as_dims(c(1, 3)), c(1L, 3L))
-  expect_identical(vaelab:::py_index(c(1L, 3L)), list(0L, 2L))
-  expect_error(vaelab:::as_dims(c(2, 2)), "two different latent dimensions")
-  expect_error(vaelab:::as_dims(c(0, 1)), "1-based")
-})
-
-test_that("R-side errors name the user's call", {
-  err <- tryCatch(encode(1, array(0, c(1, 28, 28, 1))), error = identity)
+test_that("R's NA is refused in R, naming the argument", {
+  expect_error(vaelab:::as_images(array(NA_real_, c(1, 28, 28, 1))),
+               "images: contains NA", class = "vaelab_input_error")
+  expect_error(vaelab:::as_labels(c(1, NA)), "labels: contains NA")
+  expect_error(vaelab:::as_labels(factor(c("a", "1"))), "labels: expected a factor of digits")
+  expect_error(vaelab:::as_int(NA, "epochs"), "epochs: contains NA")
+  err <- tryCatch(encode(1, array(NA_real_, c(1, 28, 28, 1))), error = identity)
   expect_s3_class(err, "vaelab_input_error")
-  expect_s3_class(err, "vaelab_error")
   expect_identical(err$call[[1]], as.name("encode"))
+})
+
+test_that("Python's messages are put in R's words", {
+  words <- vaelab:::r_words
+  expect_identical(words("x: expected shape (n, 28, 28, 1) or (n, 28, 28), got (784,)"),
+                   "x: expected shape n x 28 x 28 x 1 or n x 28 x 28, got 784")
+  expect_identical(words("edits: expected shape (n, m, 28, 28[, 1]), got (3, 28, 28)"),
+                   "edits: expected shape n x m x 28 x 28[ x 1], got 3 x 28 x 28")
+  expect_identical(words("validation_data: expected (images, labels)"),
+                   "validation_data: expected (images, labels)")
+  expect_identical(words("a - b: the paired differences are all equal (1)"),
+                   "a - b: the paired differences are all equal (1)")
+  expect_identical(words("groups['digit 1']: selects 1 image(s)"),
+                   "groups[[\"digit 1\"]]: selects 1 image(s)")
+  expect_identical(words("convert them with x.astype('float32')"),
+                   "convert them with storage.mode(x) <- \"double\"")
+  expect_identical(words("expected True or False, got None (one per image)"),
+                   "expected TRUE or FALSE, got NULL (one per image)")
+})
+
+test_that("the R and Python names of a wrapper come from one table", {
+  expect_identical(vaelab:::python_name("layer_sampling"), "Sampling")
+  expect_identical(vaelab:::python_name("encode"), "encode")
 })
 
 test_that("images cross the bridge pixel by pixel, both ways", {
@@ -100,6 +86,8 @@ test_that("Python exceptions become classed R errors with the Python message", {
   expect_s3_class(err, "vaelab_ValueError")
   expect_identical(err$python_type, "ValueError")
   expect_identical(conditionMessage(err),
+                   "z: expected shape n x 2 for this model's latent space, got 1 x 3")
+  expect_identical(err$python_message,
                    "z: expected shape (n, 2) for this model's latent space, got (1, 3)")
   expect_identical(err$call[[1]], as.name("decode"))
   for (noise in c("C++", "Rcpp", "Traceback")) {

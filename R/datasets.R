@@ -1,0 +1,137 @@
+#' Load a folder of images, or CelebA
+#'
+#' `load_image_folder()` reads the PNG and JPEG files of a folder. When the
+#' folder holds sub-folders of images, each sub-folder is a class and gives the
+#' labels; otherwise the images are unlabelled. `load_celeba()` reads CelebA
+#' from its own layout: `img_align_celeba/` (the aligned JPEG files),
+#' `list_attr_celeba.txt` (the count, the attribute names, then one line per
+#' file of +1/-1 values) and `list_eval_partition.txt` (0 train, 1 validation,
+#' 2 test), checking the lists against each other and against the folder. Its
+#' images are cropped to the DFC VAE authors' 138 x 138 square (top row 40,
+#' left column 30, as in their `data/crop_celebA.lua`), then resized.
+#' [write_celeba_layout()] writes synthetic faces, a stand-in for CelebA, in
+#' this layout.
+#'
+#' CelebA's 202,599 images take 20 GB as R doubles at 64 x 64, so read a part
+#' with `n`; Python's `load_celeba()` streams the whole set in batches
+#' (`.batches()`, a Keras `PyDataset`).
+#'
+#' @param path The folder.
+#' @param size The images' size: one number (square) or `c(height, width)`.
+#' @param channels 3 (colour) or 1 (gray).
+#' @param crop What to keep of each image before the resize: `NULL` (all of
+#'   it), `"centre"` (the largest centred region of the target's shape), one
+#'   number (a centred square of that side, e.g. 148) or `c(top, left, side)`
+#'   / `c(top, left, height, width)` in pixels, counted from 0.
+#' @param skip_unreadable Leave out the files that cannot be decoded, with a
+#'   warning that counts them, instead of stopping at the first.
+#' @param n Read only the first `n` images; `NULL` reads them all.
+#' @param split `"train"`, `"valid"`, `"test"` or `"all"`.
+#' @return A list: `images` (double array `n x height x width x channels`,
+#'   pixels in `[0, 1]`), `files` (their paths) and, for a folder, `labels` (a
+#'   factor of class-folder names, `NULL` without classes), for CelebA
+#'   `attributes` (a data.frame with one integer column of +1/-1 per attribute,
+#'   one row per image, named by file).
+#' @export
+#' @examplesIf vaelab_available()
+#' folder <- write_celeba_layout(tempfile("faces"), 20, seed = 1)
+#' faces <- load_celeba(folder, size = 32, split = "all", n = 8)
+#' dim(faces$images)
+#' head(faces$attributes)
+#' photos <- load_image_folder(file.path(folder, "img_align_celeba"), size = 32, n = 4)
+#' dim(photos$images)
+load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
+                              skip_unreadable = FALSE, n = NULL) {
+  call <- sys.call()
+  files <- vaelab_call("load_image_folder", path = as_path(path, call = call),
+                       size = as_size(size, call), channels = as_channels(channels, call),
+                       crop = as_crop(crop, call),
+                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
+                       .convert = FALSE, .call = call)
+  read <- read_image_files(files, n, call)
+  classes <- reticulate::py_to_r(files$class_names)
+  labels <- if (is.null(classes)) NULL else
+    factor(classes[as.integer(reticulate::py_to_r(files$labels))[read$kept] + 1L],
+           levels = classes)
+  list(images = read$images, labels = labels, files = read$files)
+}
+
+#' @rdname load_image_folder
+#' @export
+load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
+                        skip_unreadable = FALSE, n = NULL) {
+  call <- sys.call()
+  files <- vaelab_call("load_celeba", path = as_path(path, call = call),
+                       size = as_size(size, call),
+                       split = as_choice(split, c("train", "valid", "test", "all"), "split",
+                                         call),
+                       crop = as_crop(crop, call),
+                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
+                       .convert = FALSE, .call = call)
+  read <- read_image_files(files, n, call)
+  attributes <- attribute_frame(files$labels)
+  list(images = read$images, attributes = attributes[read$kept, , drop = FALSE],
+       files = read$files)
+}
+
+# The first `n` images (all for NULL) of a Python ImageFiles: `images`, the 1-based
+# positions `kept` of the files read (all unless unreadable ones were skipped) and their
+# `files`. Python's warnings (unreadable files left out) become R warnings.
+read_image_files <- function(files, n, call) {
+  total <- reticulate::py_len(files)
+  count <- if (is.null(n)) total else min(as_int(n, "n", call = call), total)
+  warnings_py <- reticulate::import("warnings", convert = FALSE)
+  catcher <- warnings_py$catch_warnings(record = TRUE)
+  caught <- catcher$`__enter__`()
+  warnings_py$simplefilter("always")
+  read <- tryCatch(vaelab_method(files, "read_kept", as.list(seq_len(count) - 1L), .call = call),
+                   finally = catcher$`__exit__`(NULL, NULL, NULL))
+  messages <- reticulate::py_eval("lambda caught: [str(w.message) for w in caught]")
+  for (message in unlist(messages(caught))) {
+    warning(message, call. = FALSE)
+  }
+  kept <- as.integer(reticulate::py_to_r(reticulate::py_get_item(read, 1L))) + 1L
+  paths <- unlist(reticulate::py_eval("lambda f: [str(p) for p in f.files]")(files))
+  list(images = reticulate::py_to_r(reticulate::py_get_item(read, 0L)), kept = kept,
+       files = paths[kept])
+}
+
+# A pandas DataFrame of +1/-1 attributes as an R data.frame of integers, rows named by file.
+attribute_frame <- function(table) {
+  values <- reticulate::py_to_r(table$to_numpy()$astype("int32"))
+  values <- matrix(values, ncol = length(reticulate::py_to_r(table$columns$tolist())))
+  frame <- as.data.frame(values)
+  names(frame) <- reticulate::py_to_r(table$columns$tolist())
+  rownames(frame) <- reticulate::py_to_r(table$index$tolist())
+  frame
+}
+
+as_size <- function(size, call) {
+  if (!is.numeric(size) || !length(size) %in% 1:2 || anyNA(size) || any(size != round(size)) ||
+      any(size < 1)) {
+    input_error(sprintf("size: expected one positive whole number or c(height, width), got %s",
+                        describe(size)), call)
+  }
+  if (length(size) == 1) as.integer(size) else as.list(as.integer(size))
+}
+
+as_channels <- function(channels, call) {
+  if (!is.numeric(channels) || length(channels) != 1 || !channels %in% c(1, 3)) {
+    input_error(sprintf("channels: expected 1 (gray) or 3 (colour), got %s",
+                        describe(channels)), call)
+  }
+  as.integer(channels)
+}
+
+as_crop <- function(crop, call) {
+  if (is.null(crop) || identical(crop, "centre")) {
+    return(crop)
+  }
+  if (!is.numeric(crop) || !length(crop) %in% c(1, 3, 4) || anyNA(crop) ||
+      any(crop != round(crop)) || any(crop < 0)) {
+    input_error(sprintf(paste0(
+      "crop: expected NULL, \"centre\", one side in pixels or c(top, left, side) / ",
+      "c(top, left, height, width), got %s"), describe(crop)), call)
+  }
+  if (length(crop) == 1) as.integer(crop) else as.list(as.integer(crop))
+}
