@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import vaelab
-from vaelab.pretrained import export_pretrained
+from vaelab.export import export_pretrained
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_pretrained import DATA_NOTE, SEED, SUBSET, versions  # noqa: E402
@@ -67,7 +67,7 @@ def showcase(model, classifier, x, y):
 
 def metrics(model, classifier, x, y):
     """What test_pretrained.py re-checks: errors, blur and recognisability of reconstructions."""
-    rec = vaelab.reconstruct_any(model, x, y)
+    rec = vaelab.reconstruct(model, x, y)
     return {**vaelab.reconstruction_errors(x, rec),
             "mean_laplacian_variance": float(vaelab.laplacian_variance(rec).mean()),
             "classifier_accuracy": vaelab.classifier_accuracy(classifier, rec, y)}
