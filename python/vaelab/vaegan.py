@@ -310,7 +310,7 @@ def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 
 
 
 def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_size: int = 64,
-                 seed: int | None = None, verbose="auto") -> dict:
+                 seed: int | None = None, verbose="auto", on_epoch_end=None) -> dict:
     """Train a VAE-GAN with alternating updates; returns the history, one value per epoch.
 
     Per batch: one discriminator step, skipped while the discriminator is winning (its GAN
@@ -321,7 +321,9 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
     and the step counts ``discriminator_steps`` and ``generator_steps``. Weights are written
     back after every epoch; a NaN loss raises :class:`vaelab.TrainingDivergedError` and
     keeps the last finished epoch's weights. Each epoch prints one line unless `verbose`
-    is 0 or False.
+    is 0 or False. `on_epoch_end`, if given, is called as ``on_epoch_end(epoch, history)``
+    (epoch counted from 1) once the epoch's weights are written back, for checkpoints and
+    evaluation; a true result stops training there.
 
     Example:
         >>> history = train_vaegan(gan, x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
@@ -379,6 +381,8 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
             print(f"epoch {epoch + 1}/{epochs} ({time.time() - t0:.0f} s): "
                   + ", ".join(f"{k} {history[k][-1]:.4g}" for k in LOSSES)
                   + f", steps D {n_dis} / G {n_gen}", flush=True)
+        if on_epoch_end is not None and on_epoch_end(epoch + 1, history):
+            break
     return history
 
 

@@ -128,6 +128,25 @@ def test_train_vaegan_history_and_schedule(batch):
     assert history["discriminator_steps"] == [1] and history["generator_steps"] == [12]
 
 
+def test_train_vaegan_calls_on_epoch_end_with_the_epoch_weights_and_stops_on_true(batch):
+    x, y = batch
+    gan = vaelab.build_vaegan(latent_dim=4, conditional=True, seed=2)
+    seen = []
+
+    def on_epoch_end(epoch, history):
+        seen.append((epoch, len(history["prior"]), [w.copy() for w in gan.get_weights()]))
+        return epoch == 2
+
+    history = vaelab.train_vaegan(gan, x, y, epochs=5, batch_size=8, seed=1, verbose=0,
+                                  on_epoch_end=on_epoch_end)
+    assert [(epoch, n) for epoch, n, _ in seen] == [(1, 1), (2, 2)]
+    assert all(len(v) == 2 for v in history.values())
+    # The hook sees each epoch's weights written back: the first differ from the last.
+    assert any(not np.array_equal(a, b) for a, b in zip(seen[0][2], seen[1][2]))
+    for a, b in zip(seen[1][2], gan.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_train_vaegan_is_reproducible_and_checks_its_input(batch):
     x, y = batch
     weights = []
