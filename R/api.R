@@ -18,14 +18,17 @@ api_contract <- list(
   # Arguments only Python has: R's plots draw on the current device (no `path`), R has no
   # Keras callbacks, and the shipped weights are always the package's own.
   python_only_args = list(
-    train_vae = "callbacks", train_cvae = "callbacks", plot_images = "path",
+    train_vae = "callbacks", train_cvae = "callbacks", train_vaegan = "on_epoch_end",
+    plot_images = "path",
     plot_interpolations = "path", plot_manifold = "path", plot_latent_scatter = "path",
     plot_laplacian_boxplot = "path", plot_laplacian_histograms = "path",
     plot_edit_rows = "path", load_pretrained = "weights_dir",
     available_pretrained = "weights_dir", manifest = "weights_dir"
   ),
   # Arguments only R has: keras's R convention of layer functions called on a tensor list.
-  r_only_args = list(layer_sampling = "object", layer_variational = "object"),
+  # The loaders of image files read the first `n` into R arrays (Python streams them instead).
+  r_only_args = list(layer_sampling = "object", layer_variational = "object",
+                     load_image_folder = "n", load_celeba = "n"),
   # Defaults that differ on purpose: R counts latent dimensions from 1, and R's paired
   # t-test runs in R unless asked for SciPy.
   r_defaults = list(

@@ -44,8 +44,9 @@ load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
                               skip_unreadable = FALSE, n = NULL) {
   call <- sys.call()
   files <- vaelab_call("load_image_folder", path = as_path(path, call = call),
-                       size = as_size(size, call), channels = as_channels(channels, call),
-                       crop = as_crop(crop, call),
+                       size = as_ints(size, "size", call),
+                       channels = as_int(channels, "channels", call),
+                       crop = as_ints(crop, "crop", call),
                        skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
                        .convert = FALSE, .call = call)
   read <- read_image_files(files, n, call)
@@ -62,10 +63,9 @@ load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
                         skip_unreadable = FALSE, n = NULL) {
   call <- sys.call()
   files <- vaelab_call("load_celeba", path = as_path(path, call = call),
-                       size = as_size(size, call),
-                       split = as_choice(split, c("train", "valid", "test", "all"), "split",
-                                         call),
-                       crop = as_crop(crop, call),
+                       size = as_ints(size, "size", call),
+                       split = as_scalar(split, "split", call),
+                       crop = as_ints(crop, "crop", call),
                        skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
                        .convert = FALSE, .call = call)
   read <- read_image_files(files, n, call)
@@ -79,7 +79,11 @@ load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
 # `files`. Python's warnings (unreadable files left out) become R warnings.
 read_image_files <- function(files, n, call) {
   total <- reticulate::py_len(files)
-  count <- if (is.null(n)) total else min(as_int(n, "n", call = call), total)
+  # `n` is R's own argument (Python streams instead), so R checks it.
+  if (!is.null(n) && !(is_whole_number(n) && n >= 1)) {
+    input_error(sprintf("n: expected NULL or one whole number >= 1, got %s", describe(n)), call)
+  }
+  count <- if (is.null(n)) total else min(as.integer(n), total)
   warnings_py <- reticulate::import("warnings", convert = FALSE)
   catcher <- warnings_py$catch_warnings(record = TRUE)
   caught <- catcher$`__enter__`()
@@ -104,34 +108,4 @@ attribute_frame <- function(table) {
   names(frame) <- reticulate::py_to_r(table$columns$tolist())
   rownames(frame) <- reticulate::py_to_r(table$index$tolist())
   frame
-}
-
-as_size <- function(size, call) {
-  if (!is.numeric(size) || !length(size) %in% 1:2 || anyNA(size) || any(size != round(size)) ||
-      any(size < 1)) {
-    input_error(sprintf("size: expected one positive whole number or c(height, width), got %s",
-                        describe(size)), call)
-  }
-  if (length(size) == 1) as.integer(size) else as.list(as.integer(size))
-}
-
-as_channels <- function(channels, call) {
-  if (!is.numeric(channels) || length(channels) != 1 || !channels %in% c(1, 3)) {
-    input_error(sprintf("channels: expected 1 (gray) or 3 (colour), got %s",
-                        describe(channels)), call)
-  }
-  as.integer(channels)
-}
-
-as_crop <- function(crop, call) {
-  if (is.null(crop) || identical(crop, "centre")) {
-    return(crop)
-  }
-  if (!is.numeric(crop) || !length(crop) %in% c(1, 3, 4) || anyNA(crop) ||
-      any(crop != round(crop)) || any(crop < 0)) {
-    input_error(sprintf(paste0(
-      "crop: expected NULL, \"centre\", one side in pixels or c(top, left, side) / ",
-      "c(top, left, height, width), got %s"), describe(crop)), call)
-  }
-  if (length(crop) == 1) as.integer(crop) else as.list(as.integer(crop))
 }

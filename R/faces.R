@@ -17,6 +17,7 @@
 #' @param size Their side in pixels.
 #' @param path The folder to write into (created if need be).
 #' @param image_format `"jpg"` or `"png"`.
+#' @param quality JPEG quality, 1 to 95 (ignored for PNG).
 #' @return `synthetic_faces()`: a list of `images` (double array
 #'   `n x size x size x 3`, pixels in `[0, 1]`) and `attributes` (a data.frame
 #'   with one integer column of +1/-1 per attribute). `write_celeba_layout()`:
@@ -30,8 +31,8 @@
 #' list.files(folder)
 synthetic_faces <- function(n, seed = NULL, size = 64) {
   call <- sys.call()
-  faces <- vaelab_call("synthetic_faces", n = as_int(n, "n", call = call),
-                       seed = as_seed(seed, call), size = as_int(size, "size", 8L, call),
+  faces <- vaelab_call("synthetic_faces", n = as_int(n, "n", call),
+                       seed = as_optional_int(seed, "seed", call), size = as_int(size, "size", call),
                        .convert = FALSE, .call = call)
   attributes <- attribute_frame(reticulate::py_get_item(faces, 1L))
   rownames(attributes) <- NULL
@@ -41,11 +42,11 @@ synthetic_faces <- function(n, seed = NULL, size = 64) {
 
 #' @rdname synthetic_faces
 #' @export
-write_celeba_layout <- function(path, n, seed = NULL, image_format = "jpg") {
+write_celeba_layout <- function(path, n, seed = NULL, image_format = "jpg", quality = 95) {
   call <- sys.call()
   vaelab_call("write_celeba_layout", path = as_path(path, call = call),
-              n = as_int(n, "n", call = call), seed = as_seed(seed, call),
-              image_format = as_choice(image_format, c("jpg", "png"), "image_format", call),
-              .call = call)
+              n = as_int(n, "n", call), seed = as_optional_int(seed, "seed", call),
+              image_format = as_scalar(image_format, "image_format", call),
+              quality = as_int(quality, "quality", call), .call = call)
   invisible(path)
 }

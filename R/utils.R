@@ -144,6 +144,15 @@ is_whole_number <- function(x) {
     abs(x) <= .Machine$integer.max
 }
 
+# Whole numbers as Python ints: one becomes an int, several a tuple of ints (sizes, crops).
+as_ints <- function(x, name, call = sys.call(sys.parent())) {
+  no_na(x, name, call)
+  if (!is.numeric(x) || !all(is.finite(x)) || any(x != round(x))) {
+    return(x)
+  }
+  if (length(x) == 1) as.integer(x) else as_tuple(as.integer(x), name, call)
+}
+
 as_optional_int <- function(x, name, call = sys.call(sys.parent())) {
   if (is.null(x)) NULL else as_int(x, name, call)
 }

@@ -48,8 +48,8 @@ class ImageFiles:
         self.size = _as_size(size)
         if channels not in (1, 3):
             raise ValueError(f"channels: expected 1 (gray) or 3 (colour), got {channels!r}")
-        self.channels = channels
-        self.crop = crop
+        self.channels = int(channels)
+        self.crop = _as_crop(crop)
         self.labels = labels
         self.class_names = class_names
         self.skip_unreadable = as_flag(skip_unreadable, "skip_unreadable")
@@ -187,7 +187,7 @@ def read_image(path, size, channels: int = 3, crop=None) -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as err:
         raise ValueError(f"{path}: cannot be decoded as an image ({err})") from err
-    box = _crop_box(crop, image.width, image.height, width / height, path)
+    box = _crop_box(_as_crop(crop), image.width, image.height, width / height, path)
     # Cropped first, so that the resize filter sees no pixel outside the box.
     cropped = image if box is None else image.crop(tuple(round(b) for b in box))
     resized = cropped.resize((width, height), Image.Resampling.BILINEAR)
@@ -342,20 +342,32 @@ def _as_size(size) -> tuple:
     return int(size[0]), int(size[1])
 
 
+def _as_crop(crop):
+    """`crop` checked: None, "centre", a side in pixels, (top, left, side) or (top, left,
+    height, width), all whole numbers >= 0."""
+    if crop is None or crop == "centre":
+        return crop
+    values = crop if isinstance(crop, (tuple, list)) else (crop,)
+    if len(values) not in (1, 3, 4) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+            for v in values):
+        raise ValueError(f"crop: expected None, \"centre\", a side in pixels or (top, left, "
+                         f"side) / (top, left, height, width), got {crop!r}")
+    return int(values[0]) if len(values) == 1 else tuple(int(v) for v in values)
+
+
 def _crop_box(crop, width, height, aspect, path):
-    """(left, top, right, bottom) of `crop` in an image `width` x `height`, or None."""
+    """(left, top, right, bottom) of `crop` (checked by :func:`_as_crop`) in an image
+    `width` x `height`, or None."""
     if crop is None:
         return None
     if crop == "centre":
         w, h = (min(width, height * aspect), min(height, width / aspect))
         return ((width - w) / 2, (height - h) / 2, (width + w) / 2, (height + h) / 2)
-    if isinstance(crop, (int, np.integer)) and not isinstance(crop, bool):
+    if isinstance(crop, int):
         top, left, h, w = (height - crop) / 2, (width - crop) / 2, crop, crop
-    elif isinstance(crop, (tuple, list)) and len(crop) in (3, 4):
-        top, left, h, w = (tuple(crop) + (crop[2],))[:4]
     else:
-        raise ValueError(f"crop: expected None, \"centre\", a side in pixels or (top, left, "
-                         f"side) / (top, left, height, width), got {crop!r}")
+        top, left, h, w = (tuple(crop) + (crop[2],))[:4]
     if top < 0 or left < 0 or h < 1 or w < 1 or top + h > height or left + w > width:
         raise ValueError(f"{path}: the crop {crop!r} does not fit in this {width} x {height} "
                          "image (width x height)")

@@ -67,8 +67,10 @@ test_that("load_cifar10() and load_fashion_mnist() give classed errors", {
                class = "vaelab_FileNotFoundError")
   expect_error(load_fashion_mnist(tempfile("nothing")), "Fashion-MNIST not found at path=",
                class = "vaelab_FileNotFoundError")
-  expect_error(load_fashion_mnist(verify = NA), "verify: expected TRUE or FALSE",
+  expect_error(load_fashion_mnist(verify = NA), "verify: contains NA",
                class = "vaelab_input_error")
+  expect_error(load_fashion_mnist(verify = "yes"), "verify: expected TRUE or FALSE",
+               class = "vaelab_ValueError")
 })
 
 test_that("load_fashion_mnist() refuses MNIST's files in place of its own", {

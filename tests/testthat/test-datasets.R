@@ -57,16 +57,18 @@ test_that("load_image_folder() reports a missing, empty or mixed folder", {
   expect_error(load_image_folder(mixed), "holds both image files", class = "vaelab_ValueError")
 })
 
-test_that("the loaders check their arguments in R", {
-  expect_error(load_image_folder(tempdir(), size = 0), "size: expected one positive",
-               class = "vaelab_input_error")
+test_that("the loaders' arguments are checked by Python, in R's words", {
+  skip_if_no_vaelab()
+  expect_error(load_image_folder(tempdir(), size = 0), "size: expected a positive whole number",
+               class = "vaelab_ValueError")
   expect_error(load_image_folder(tempdir(), channels = 2), "channels: expected 1",
-               class = "vaelab_input_error")
-  expect_error(load_celeba(tempdir(), crop = c(1, 2)), "crop: expected NULL",
-               class = "vaelab_input_error")
-  expect_error(load_celeba(tempdir(), split = "validation"), "split: expected one of",
-               class = "vaelab_input_error")
-  expect_error(load_celeba(NA), "path: expected one non-empty string",
+               class = "vaelab_ValueError")
+  expect_error(load_celeba(tempdir(), crop = c(1, 2)), "crop: expected NULL, \"centre\"",
+               class = "vaelab_ValueError")
+  expect_error(load_celeba(tempdir(), split = "validation"), "split: expected \"train\"",
+               class = "vaelab_ValueError")
+  expect_error(load_celeba(NA), "path: contains NA", class = "vaelab_input_error")
+  expect_error(load_celeba(tempdir(), n = 0), "n: expected NULL or one whole number",
                class = "vaelab_input_error")
 })
 
