@@ -211,6 +211,7 @@ def load_image_folder(path, size=64, channels: int = 3, crop="centre",
         >>> photos = load_image_folder("my_photos", size=64)  # doctest: +SKIP
         >>> images, labels = photos.read()  # doctest: +SKIP
     """
+    size, crop = _as_size(size), _as_crop(crop)  # before the folder is searched
     root = _existing_folder(path, "image folder")
     loose = _image_files(root, recursive=False)
     classes = sorted(d.name for d in root.iterdir()
@@ -257,6 +258,7 @@ def load_celeba(path, size=64, split: str = "train", crop=DFC_CROP,
     if split != "all" and split not in CELEBA_SPLITS:
         raise ValueError(f"split: expected \"train\", \"valid\", \"test\" or \"all\", got "
                          f"{split!r}")
+    size, crop = _as_size(size), _as_crop(crop)  # before the files are read
     root = _existing_folder(path, "CelebA folder")
     folder = _existing_folder(root / _IMAGE_FOLDER, "CelebA image folder "
                               f"({_IMAGE_FOLDER}/ inside {root})")

@@ -44,12 +44,14 @@ def showcase_indices(labels) -> list:
 
 def write_report(out, models: dict, classifier, images, labels, manifold_model=None,
                  title: str = "vaelab report", notes: str = "", claims=DFC_CLAIM,
-                 generated_per_class: int = 100, generation=None) -> Path:
+                 generated_per_class: int = 100, generation=None,
+                 transferred_sevens: int = 50) -> Path:
     """Evaluate `models` and write ``report.md``, ``metrics.json`` and figures under `out`.
 
     `claims` lists the ``(sharper, baseline)`` pairs of model names whose claim the
     findings check (see :func:`findings`); conditional models also get a table of their
-    generated digits' classifier accuracy (`generated_per_class` per digit). `generation`,
+    generated digits' classifier accuracy (`generated_per_class` per digit) and of their
+    style transfers (the first `transferred_sevens` 7s as every digit). `generation`,
     scores from :func:`vaelab.distances.generation_scores`, adds a table of FID and KID.
     Every file is written atomically. Returns the report's path.
 
@@ -58,7 +60,8 @@ def write_report(out, models: dict, classifier, images, labels, manifold_model=N
         >>> write_report("out", models, clf, x_test, y_test)  # doctest: +SKIP
     """
     out = Path(out)
-    evaluation = evaluate(models, classifier, images, labels, generated_per_class)
+    evaluation = evaluate(models, classifier, images, labels, generated_per_class,
+                          transferred_sevens)
     results = {**evaluation.metrics(), "generation": generation or {}}
     x, recs = np.asarray(images), evaluation.reconstructions
     picks = showcase_indices(labels)
@@ -122,6 +125,7 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
         for name, acc in results["generation_accuracy"].items():
             lines.append(f"| {name} | {acc['overall']:.3f} | "
                          + " | ".join(f"{a:.2f}" for a in acc["per_class"]) + " |")
+    lines += _style_transfer_table(results["style_transfer"])
     lines += _generation_table(results["generation"])
     lines += ["", "## Findings", ""]
     for sharper, baseline in claims:
@@ -129,6 +133,19 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
     lines += ["", "## Figures", ""]
     lines += [f"![{f[:-4]}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
+
+
+def _style_transfer_table(transfers) -> list:
+    if not transfers:
+        return []
+    lines = ["", "## Style transfer: test 7s redrawn as every digit, recognised as that digit",
+             "",
+             "| model | overall | " + " | ".join(map(str, range(10))) + " |",
+             "| --- | --- |" + " --- |" * 10]
+    for name, acc in transfers.items():
+        lines.append(f"| {name} | {acc['overall']:.3f} | "
+                     + " | ".join(f"{a:.2f}" for a in acc["per_target"]) + " |")
+    return lines
 
 
 def _generation_table(scores) -> list:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import vaelab
-from vaelab.evaluation import Evaluation, evaluate
+from vaelab.evaluation import Evaluation, evaluate, style_transfer_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,11 @@ def test_evaluate_keeps_the_arrays_for_the_figures(models, classifier, images):
     np.testing.assert_array_equal(result.reconstructions["VAE-GAN"],
                                   vaelab.reconstruct(models["VAE-GAN"], x, y))
     np.testing.assert_array_equal(result.blur["original"], vaelab.laplacian_variance(x))
-    assert result.generation_accuracy == {}
+    assert result.generation_accuracy == {} and result.style_transfer == {}
     metrics = result.metrics()
-    assert list(metrics) == ["n_images", "generation_accuracy", "mean_laplacian_variance",
-                             "tests", "classifier_accuracy", "reconstruction_error"]
+    assert list(metrics) == ["n_images", "generation_accuracy", "style_transfer",
+                             "mean_laplacian_variance", "tests", "classifier_accuracy",
+                             "reconstruction_error"]
     assert metrics["tests"] == result.tests.to_dict(orient="records")
 
 
@@ -53,3 +54,16 @@ def test_compare_sharpness(models, classifier, images):
         pytest.approx(expected)
     with pytest.raises(ValueError, match="models: expected named models, .* got no models"):
         vaelab.compare_sharpness({}, classifier, x, y)
+
+
+def test_style_transfer_accuracy_of_the_conditional_models(models, classifier, images):
+    x, y = images
+    sevens = x[y == 7][:3]
+    assert len(sevens) > 0
+    transfer = style_transfer_accuracy(models["VAE-GAN"], classifier, sevens, 7)
+    redrawn = vaelab.style_transfer(models["VAE-GAN"], sevens, 7, range(10))
+    expected = [np.mean(vaelab.predict_digits(classifier, redrawn[:, d]) == d) for d in range(10)]
+    assert transfer == {"overall": pytest.approx(np.mean(expected)),
+                        "per_target": pytest.approx(expected)}
+    result = evaluate(models, classifier, x, y, transferred_sevens=3)
+    assert result.style_transfer == {"VAE-GAN": transfer}

@@ -48,8 +48,9 @@ test_that("latent_grid() takes 1-based dimensions and the book's quantiles", {
   cell <- decode(vae, c(v[3], 0, v[2]))
   expect_equal(grid[3, 2, , , , drop = FALSE][1, 1, , , 1], cell[1, , , 1], tolerance = 1e-6)
   expect_error(latent_grid(vae, dims = c(1, 4)), class = "vaelab_ValueError")
-  expect_error(latent_grid(vae, dims = c(0, 1)), "dims: positions count from 1",
-               class = "vaelab_input_error")
+  expect_error(latent_grid(vae, dims = c(0, 1)),
+               "dims: expected two different latent dimensions in 1\\.\\.3, got 0, 1",
+               class = "vaelab_ValueError")
   expect_error(latent_grid(vae, dims = c(1, NA)), "dims: contains NA", class = "vaelab_input_error")
 })
 
