@@ -43,6 +43,7 @@
 load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
                               skip_unreadable = FALSE, n = NULL) {
   call <- sys.call()
+  n <- as_count(n, call)
   files <- vaelab_call("load_image_folder", path = as_path(path, call = call),
                        size = as_ints(size, "size", call),
                        channels = as_int(channels, "channels", call),
@@ -62,6 +63,7 @@ load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
 load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
                         skip_unreadable = FALSE, n = NULL) {
   call <- sys.call()
+  n <- as_count(n, call)
   files <- vaelab_call("load_celeba", path = as_path(path, call = call),
                        size = as_ints(size, "size", call),
                        split = as_scalar(split, "split", call),
@@ -79,11 +81,7 @@ load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
 # `files`. Python's warnings (unreadable files left out) become R warnings.
 read_image_files <- function(files, n, call) {
   total <- reticulate::py_len(files)
-  # `n` is R's own argument (Python streams instead), so R checks it.
-  if (!is.null(n) && !(is_whole_number(n) && n >= 1)) {
-    input_error(sprintf("n: expected NULL or one whole number >= 1, got %s", describe(n)), call)
-  }
-  count <- if (is.null(n)) total else min(as.integer(n), total)
+  count <- if (is.null(n)) total else min(n, total)
   warnings_py <- reticulate::import("warnings", convert = FALSE)
   catcher <- warnings_py$catch_warnings(record = TRUE)
   caught <- catcher$`__enter__`()
@@ -108,4 +106,12 @@ attribute_frame <- function(table) {
   names(frame) <- reticulate::py_to_r(table$columns$tolist())
   rownames(frame) <- reticulate::py_to_r(table$index$tolist())
   frame
+}
+
+# `n` is R's own argument (Python streams instead), so R checks it, before any file is read.
+as_count <- function(n, call) {
+  if (!is.null(n) && !(is_whole_number(n) && n >= 1)) {
+    input_error(sprintf("n: expected NULL or one whole number >= 1, got %s", describe(n)), call)
+  }
+  if (is.null(n)) NULL else as.integer(n)
 }
