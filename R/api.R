@@ -9,7 +9,8 @@ api_contract <- list(
   # Names exported by vaelab/__init__.py that R does not wrap: classes R users meet as
   # results or error classes, building blocks of the models, and file helpers.
   python_only = c(
-    "download_mnist", "download_fashion_mnist", "read_idx", "read_image", "ImageFiles", "KIDResult", "TTestResult", "WilcoxonResult",
+    "download_mnist", "download_fashion_mnist", "read_idx", "read_image", "ImageFiles",
+    "KIDResult", "TTestResult", "WilcoxonResult",
     "TrainingDivergedError", "PerceptualVariationalLayer", "kl_divergence",
     "feature_extractor", "latent_dim_of", "save_figure", "load_keras2_weights",
     "build_conditional_encoder", "build_conditional_decoder", "is_conditional", "one_hot",

@@ -50,9 +50,12 @@ load_mnist <- function(path = NULL, download = TRUE, verify = TRUE,
 #'   CIFAR-10, pixels in `[0, 1]`) and `y` (integer class numbers 0 to 9).
 #'   The 50,000 CIFAR-10 training images take 1.2 GB in R.
 #' @export
-#' @examplesIf vaelab_available() && dir.exists(file.path(Sys.getenv("VAELAB_DATA"), "fashion-mnist"))
-#' fashion <- load_fashion_mnist(splits = "test", download = FALSE)
-#' dim(fashion$test$x)
+#' @examplesIf vaelab_available()
+#' # Offline here: read Fashion-MNIST only where it has been put beside MNIST.
+#' if (dir.exists(file.path(Sys.getenv("VAELAB_DATA"), "fashion-mnist"))) {
+#'   fashion <- load_fashion_mnist(splits = "test", download = FALSE)
+#'   dim(fashion$test$x)
+#' }
 #' # CIFAR-10 in the same way: load_cifar10(splits = "test")
 load_fashion_mnist <- function(path = NULL, download = TRUE, verify = TRUE,
                                splits = c("train", "test")) {

@@ -32,7 +32,8 @@
 synthetic_faces <- function(n, seed = NULL, size = 64) {
   call <- sys.call()
   faces <- vaelab_call("synthetic_faces", n = as_int(n, "n", call),
-                       seed = as_optional_int(seed, "seed", call), size = as_int(size, "size", call),
+                       seed = as_optional_int(seed, "seed", call),
+                       size = as_int(size, "size", call),
                        .convert = FALSE, .call = call)
   attributes <- attribute_frame(reticulate::py_get_item(faces, 1L))
   rownames(attributes) <- NULL
