@@ -43,14 +43,9 @@
 load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
                               skip_unreadable = FALSE, n = NULL) {
   call <- sys.call()
-  n <- as_count(n, call)
-  files <- vaelab_call("load_image_folder", path = as_path(path, call = call),
-                       size = as_ints(size, "size", call),
-                       channels = as_int(channels, "channels", call),
-                       crop = as_ints(crop, "crop", call),
-                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
-                       .convert = FALSE, .call = call)
-  read <- read_image_files(files, n, call)
+  read <- image_files("load_image_folder", path, size, crop, skip_unreadable, n, call,
+                      channels = as_int(channels, "channels", call))
+  files <- read$python
   classes <- reticulate::py_to_r(files$class_names)
   labels <- if (is.null(classes)) NULL else
     factor(classes[as.integer(reticulate::py_to_r(files$labels))[read$kept] + 1L],
@@ -63,17 +58,22 @@ load_image_folder <- function(path, size = 64, channels = 3, crop = "centre",
 load_celeba <- function(path, size = 64, split = "train", crop = c(40, 30, 138),
                         skip_unreadable = FALSE, n = NULL) {
   call <- sys.call()
-  n <- as_count(n, call)
-  files <- vaelab_call("load_celeba", path = as_path(path, call = call),
-                       size = as_ints(size, "size", call),
-                       split = as_scalar(split, "split", call),
-                       crop = as_ints(crop, "crop", call),
-                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
-                       .convert = FALSE, .call = call)
-  read <- read_image_files(files, n, call)
-  attributes <- attribute_frame(files$labels)
+  read <- image_files("load_celeba", path, size, crop, skip_unreadable, n, call,
+                      split = as_scalar(split, "split", call))
+  attributes <- attribute_frame(read$python$labels)
   list(images = read$images, attributes = attributes[read$kept, , drop = FALSE],
        files = read$files)
+}
+
+# The first `n` images of the Python ImageFiles that `fun` makes (see read_image_files()),
+# with that object as `python`; the arguments both loaders share are converted here.
+image_files <- function(fun, path, size, crop, skip_unreadable, n, call, ...) {
+  n <- as_count(n, call)
+  files <- vaelab_call(fun, path = as_path(path, call = call),
+                       size = as_ints(size, "size", call), crop = as_ints(crop, "crop", call),
+                       skip_unreadable = as_scalar(skip_unreadable, "skip_unreadable", call),
+                       ..., .convert = FALSE, .call = call)
+  c(read_image_files(files, n, call), list(python = files))
 }
 
 # The first `n` images (all for NULL) of a Python ImageFiles: `images`, the 1-based

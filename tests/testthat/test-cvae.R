@@ -66,13 +66,23 @@ test_that("generation_accuracy() returns ten named accuracies", {
   expect_equal(acc$overall, mean(acc$per_class))
 })
 
-test_that("the shipped conditional VAE-GAN redraws a 7 as every digit", {
+# The shipped conditional VAE-GAN's showcase through the R wrappers: the first 50 test 7s
+# redrawn as every digit are recognised as the digit asked for, as its manifest records
+# (data-raw/train_cvaegan.py; tests/python/test_showcase.py checks the same in Python).
+
+test_that("the shipped conditional VAE-GAN redraws 50 test 7s as every digit", {
   skip_if_no_pretrained("cvaegan")
   skip_if_no_mnist()
   test <- mnist_test()
-  sevens <- test$x[test$y == 7, , , , drop = FALSE][1:10, , , , drop = FALSE]
-  out <- style_transfer(load_pretrained("cvaegan"), sevens, 7, 0:9)
-  flat <- array(aperm(out, c(2, 1, 3, 4, 5)), c(100, 28, 28, 1))
-  predicted <- predict_digits(load_pretrained("classifier"), flat)
-  expect_gt(mean(predicted == rep(0:9, 10)), 0.85)
+  sevens <- test$x[test$y == 7, , , , drop = FALSE][1:50, , , , drop = FALSE]
+  redrawn <- style_transfer(load_pretrained("cvaegan"), sevens, 7, 0:9)
+  classifier <- load_pretrained("classifier")
+  per_target <- vapply(0:9, function(d) {
+    mean(predict_digits(classifier, redrawn[, d + 1, , , , drop = TRUE]) == d)
+  }, numeric(1))
+  expect_gte(mean(per_target), 0.9)
+  expect_gte(min(per_target), 0.8)
+  recorded <- manifest()$cvaegan$showcase$style_transfer
+  # Another machine's arithmetic may move an image across the classifier's boundary.
+  expect_lte(max(abs(per_target - unlist(recorded$per_target))), 1 / 50 + 1e-9)
 })
