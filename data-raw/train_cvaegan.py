@@ -30,7 +30,7 @@ from vaelab.export import export_pretrained
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_pretrained import DATA_NOTE, SEED, SUBSET, versions  # noqa: E402
 
-RECIPES = {
+CONDITIONAL_RECIPES = {
     "cvae": dict(latent_dim=8, recipe="elbo", batch_size=64, epochs=10),
     # Epochs of 938 batches, 16 to 28 minutes each on 2 shared CPU cores (7 idle). beta = 8
     # (the module's default) left too much of the digit in the code: after 2 epochs 50 test
@@ -127,15 +127,15 @@ def checkpoints(folder, name, entry, recipe, classifier, test):
 
 def trained(name, recipe, epochs):
     """`recipe` as trained for `epochs`, with the recipe's own epochs beside it if they differ."""
-    if epochs == RECIPES[name]["epochs"]:
+    if epochs == CONDITIONAL_RECIPES[name]["epochs"]:
         return {**recipe, "epochs": epochs}
-    return {"recipe_epochs": RECIPES[name]["epochs"], **recipe, "epochs": epochs}
+    return {"recipe_epochs": CONDITIONAL_RECIPES[name]["epochs"], **recipe, "epochs": epochs}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None, help="MNIST folder (default: $VAELAB_DATA)")
-    p.add_argument("--only", choices=list(RECIPES), action="append",
+    p.add_argument("--only", choices=list(CONDITIONAL_RECIPES), action="append",
                    help="train only these models (repeatable)")
     p.add_argument("--epochs", type=int, default=None,
                    help="train shorter than the recipe (recorded beside recipe_epochs)")
@@ -151,8 +151,8 @@ def main():
     if args.n_train is not None:
         x, y = x[:args.n_train], y[:args.n_train]
     classifier = vaelab.load_pretrained("classifier")
-    for name in args.only or list(RECIPES):
-        recipe = dict(RECIPES[name])
+    for name in args.only or list(CONDITIONAL_RECIPES):
+        recipe = dict(CONDITIONAL_RECIPES[name])
         entry = {"architecture": name, "data": DATA_NOTE, "seed": SEED, "versions": versions(),
                  "subset": f"first {SUBSET} test images", "n_train": int(len(x)),
                  "optimizer": "rmsprop"}
