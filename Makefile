@@ -58,8 +58,8 @@ test-r: setup-r check-r
 # lintr on R/ and tests/ with the rules in .lintr. The package and testthat are loaded first, so
 # that lintr sees their functions. About 90 s on two cores.
 lint-r: setup-r
-	Rscript -e 'pkgload::load_all(quiet = TRUE); suppressMessages(library(testthat)); \
-	  lints <- lintr::lint_package(); print(lints); quit(status = length(lints) > 0)'
+	Rscript -e 'pkgload::load_all(quiet = TRUE); suppressMessages(library(testthat))' \
+	  -e 'lints <- lintr::lint_package(); print(lints); quit(status = length(lints) > 0)'
 
 # The R tarball, carrying the Python core as a wheel that bootstrap.R builds into inst/python.
 r-package:
