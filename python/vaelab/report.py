@@ -118,14 +118,10 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
         err = results["reconstruction_error"].get(name)
         cells = ("-", "-") if err is None else (f"{err['bce']:.4f}", f"{err['mse']:.4f}")
         lines.append(f"| {name} | {acc:.4f} | {cells[0]} | {cells[1]} |")
-    if results["generation_accuracy"]:
-        lines += ["", "## Conditional generation: is a generated 3 a 3?", "",
-                  "| model | overall | " + " | ".join(map(str, range(10))) + " |",
-                  "| --- | --- |" + " --- |" * 10]
-        for name, acc in results["generation_accuracy"].items():
-            lines.append(f"| {name} | {acc['overall']:.3f} | "
-                         + " | ".join(f"{a:.2f}" for a in acc["per_class"]) + " |")
-    lines += _style_transfer_table(results["style_transfer"])
+    lines += _per_digit_table("Conditional generation: is a generated 3 a 3?",
+                              results["generation_accuracy"], "per_class")
+    lines += _per_digit_table("Style transfer: test 7s redrawn as every digit, recognised as "
+                              "that digit", results["style_transfer"], "per_target")
     lines += _generation_table(results["generation"])
     lines += ["", "## Findings", ""]
     for sharper, baseline in claims:
@@ -135,16 +131,17 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
     return "\n".join(lines) + "\n"
 
 
-def _style_transfer_table(transfers) -> list:
-    if not transfers:
+def _per_digit_table(title, accuracies, per_digit) -> list:
+    """A section of classifier accuracies per model, overall and per digit 0..9 (the
+    `per_digit` key), or nothing when no model was measured."""
+    if not accuracies:
         return []
-    lines = ["", "## Style transfer: test 7s redrawn as every digit, recognised as that digit",
-             "",
+    lines = ["", f"## {title}", "",
              "| model | overall | " + " | ".join(map(str, range(10))) + " |",
              "| --- | --- |" + " --- |" * 10]
-    for name, acc in transfers.items():
+    for name, acc in accuracies.items():
         lines.append(f"| {name} | {acc['overall']:.3f} | "
-                     + " | ".join(f"{a:.2f}" for a in acc["per_target"]) + " |")
+                     + " | ".join(f"{a:.2f}" for a in acc[per_digit]) + " |")
     return lines
 
 
