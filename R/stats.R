@@ -56,9 +56,10 @@ ttest_list <- function(res) {
 #' @rdname paired_ttest
 #' @export
 wilcoxon_test <- function(a, b) {
-  pair <- checked_pair(a, b)
-  vaelab_call("nonzero_differences", a = pair$a, b = pair$b, .module = "checks")
-  res <- stats::wilcox.test(pair$a, pair$b, paired = TRUE)
+  # Python checks the pair and returns a - b; R's paired test is its test of a - b.
+  d <- vaelab_call("nonzero_differences", a = as_array(a, "a"), b = as_array(b, "b"),
+                   .module = "checks")
+  res <- stats::wilcox.test(as.double(d))
   list(statistic = unname(res$statistic), pvalue = res$p.value)
 }
 
