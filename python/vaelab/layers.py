@@ -6,7 +6,13 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from .losses import bce_reconstruction, check_recipe, kl_term, perceptual_reconstruction
+from .losses import (
+    check_likelihood,
+    check_recipe,
+    kl_term,
+    perceptual_reconstruction,
+    pixel_reconstruction,
+)
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
@@ -39,8 +45,9 @@ class VariationalLayer(layers.Layer):
     """Adds the VAE loss with ``add_loss`` and returns the reconstruction unchanged.
 
     Called on ``[x, x_decoded, z_mean, z_log_var]``. The loss is the batch mean of the
-    per-image reconstruction term (binary cross-entropy) plus the KL term, weighted by
-    `recipe` (see :mod:`vaelab.losses`). Both terms are also tracked as the metrics
+    per-image reconstruction term (binary cross-entropy, or half the squared error with
+    ``likelihood="gaussian"``) plus the KL term, weighted by `recipe` (see
+    :mod:`vaelab.losses`). Both terms are also tracked as the metrics
     ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this
     layer trains with ``compile(optimizer)`` and ``fit(x, None)``.
 
@@ -48,9 +55,10 @@ class VariationalLayer(layers.Layer):
         >>> out = VariationalLayer()([x, x_decoded, z_mean, z_log_var])  # doctest: +SKIP
     """
 
-    def __init__(self, recipe: str = "elbo", **kwargs):
+    def __init__(self, recipe: str = "elbo", likelihood: str = "bernoulli", **kwargs):
         super().__init__(**kwargs)
         self.recipe = check_recipe(recipe)
+        self.likelihood = check_likelihood(likelihood)
         # Keras 3 on JAX runs call() statelessly, where metric objects cannot be updated:
         # there only the total loss is reported, rather than terms stuck at zero.
         track = keras.backend.backend() != "jax"
@@ -61,7 +69,7 @@ class VariationalLayer(layers.Layer):
     def reconstruction(self, inputs):
         """Per-image reconstruction term; subclasses change what "close" means."""
         x, x_decoded = inputs[0], inputs[1]
-        return bce_reconstruction(x, x_decoded, self.recipe)
+        return pixel_reconstruction(x, x_decoded, self.likelihood, self.recipe)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs[2], inputs[3]
@@ -77,7 +85,7 @@ class VariationalLayer(layers.Layer):
         return input_shape[1]
 
     def get_config(self):
-        return {**super().get_config(), "recipe": self.recipe}
+        return {**super().get_config(), "recipe": self.recipe, "likelihood": self.likelihood}
 
 
 @keras.saving.register_keras_serializable(package="vaelab")

@@ -46,6 +46,27 @@ def test_variational_layer_adds_the_reference_loss(inputs, recipe):
     np.testing.assert_allclose(float(layer.kl_tracker.result()), kl.mean(), rtol=1e-4)
 
 
+@pytest.mark.parametrize("recipe", ["elbo", "book"])
+def test_gaussian_likelihood_adds_half_the_squared_error(inputs, recipe):
+    layer = VariationalLayer(recipe=recipe, likelihood="gaussian")
+    layer(inputs)
+    x, x_decoded = (a.astype(np.float64).reshape(8, -1) for a in inputs[:2])
+    squared = (x - x_decoded) ** 2
+    rec = 0.5 * (squared.sum(axis=1) if recipe == "elbo" else squared.mean(axis=1))
+    _, kl = reference_terms(*inputs, recipe)
+    np.testing.assert_allclose(float(layer.losses[0]), np.mean(rec + kl), rtol=1e-5)
+    np.testing.assert_allclose(float(layer.reconstruction_tracker.result()), rec.mean(),
+                               rtol=1e-5)
+    clone = VariationalLayer.from_config(layer.get_config())
+    assert (clone.recipe, clone.likelihood) == (recipe, "gaussian")
+
+
+def test_unknown_likelihood_is_refused():
+    with pytest.raises(ValueError, match=r"likelihood: expected one of \('bernoulli', "
+                                         r"'gaussian'\), got 'poisson'"):
+        VariationalLayer(likelihood="poisson")
+
+
 def test_the_two_recipes_differ_in_scale(inputs):
     losses = {}
     for recipe in ("elbo", "book"):
