@@ -86,7 +86,7 @@ def attribute_vector(model, images, has_attribute, labels=None) -> np.ndarray:
 def apply_attribute(model, images, vector, strengths, labels=None) -> np.ndarray:
     """Decode each image's latent vector plus ``strength * vector`` for every strength.
 
-    Returns an array (n_images, n_strengths, 28, 28, 1); strength 0 is the plain
+    Returns an array (n_images, n_strengths, height, width, channels); strength 0 is the plain
     reconstruction, negative strengths remove the attribute. `labels` as in
     :func:`attribute_vector` (a conditional model keeps each image's digit).
 
@@ -103,4 +103,5 @@ def apply_attribute(model, images, vector, strengths, labels=None) -> np.ndarray
         raise ValueError("strengths: expected at least one strength")
     edited = (z[:, None, :] + s[None, :, None] * v[None, None, :]).reshape(-1, latent_dim)
     repeated = None if labels is None else np.repeat(np.asarray(labels), s.size)
-    return decode(model, edited.astype(np.float32), repeated).reshape(n, s.size, 28, 28, 1)
+    images = decode(model, edited.astype(np.float32), repeated)
+    return images.reshape((n, s.size) + images.shape[1:])

@@ -9,14 +9,45 @@ from __future__ import annotations
 import numpy as np
 
 IMAGE_SHAPE = (28, 28, 1)
+# Grey or RGB: what the models, the plots and the blur measure handle.
+CHANNELS = (1, 3)
 
 
-def as_images(x, name: str = "images") -> np.ndarray:
-    """Return `x` as float32 images of shape (n, 28, 28, 1) with values in [0, 1].
+def as_images(x, name: str = "images", shape=IMAGE_SHAPE, model_name: str | None = None
+              ) -> np.ndarray:
+    """Return `x` as float32 images of shape (n, height, width, channels) in [0, 1].
 
-    Accepts (n, 28, 28), (n, 28, 28, 1) and a single (28, 28) or (28, 28, 1) image,
-    which becomes a batch of one.
+    `shape` is the (height, width, channels) expected, by default MNIST's (28, 28, 1);
+    ``None`` accepts any size with 1 or 3 channels. Grey images may leave out the channel
+    axis, and a single image becomes a batch of one. `model_name` names the model whose
+    input `shape` is, in the error.
     """
+    arr = _numeric_pixels(x, name)
+    arr = _as_batch(arr, shape)
+    if arr is None:
+        raise ValueError(f"{name}: expected shape {_shape_text(shape)}"
+                         + (f" for model {model_name!r}" if model_name else "")
+                         + f", got {np.shape(x)}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one image, got an empty batch")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        bad = np.unique(np.nonzero(~np.isfinite(arr))[0])
+        raise ValueError(
+            f"{name}: {bad.size} image(s) contain NaN or infinite pixels "
+            f"(first at index {int(bad[0])}); expected finite values in [0, 1]"
+        )
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{name}: expected pixel values in [0, 1], got range [{lo:g}, {hi:g}]"
+            + range_hint(lo, hi)
+        )
+    return arr
+
+
+def _numeric_pixels(x, name):
+    """`x` as an array of floating-point pixels, or an error that says how to get there."""
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as err:  # ragged nested lists
@@ -36,30 +67,33 @@ def as_images(x, name: str = "images") -> np.ndarray:
             + ("; divide by 255 first (load_mnist() already does)" if arr.size and arr.max() > 1
                else "; convert them with x.astype('float32')")
         )
-    if arr.shape in ((28, 28), IMAGE_SHAPE):
-        arr = arr.reshape((1,) + IMAGE_SHAPE)
-    elif arr.ndim == 3 and arr.shape[1:] == (28, 28):
-        arr = arr[..., np.newaxis]
-    if arr.ndim != 4 or arr.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(
-            f"{name}: expected shape (n, 28, 28, 1) or (n, 28, 28), got {arr.shape}"
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name}: expected at least one image, got an empty batch")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        bad = np.unique(np.nonzero(~np.isfinite(arr))[0])
-        raise ValueError(
-            f"{name}: {bad.size} image(s) contain NaN or infinite pixels "
-            f"(first at index {int(bad[0])}); expected finite values in [0, 1]"
-        )
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(
-            f"{name}: expected pixel values in [0, 1], got range [{lo:g}, {hi:g}]"
-            + range_hint(lo, hi)
-        )
     return arr
+
+
+def _as_batch(arr, shape):
+    """`arr` as a batch (n, h, w, c) of images of `shape` (None: any, with 1 or 3
+    channels), or None when it is no such thing."""
+    if shape is None:
+        if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in CHANNELS):
+            arr = arr[np.newaxis]
+        if arr.ndim == 3:
+            arr = arr[..., np.newaxis]
+        ok = arr.ndim == 4 and arr.shape[-1] in CHANNELS and min(arr.shape[1:3]) > 0
+        return arr if ok else None
+    shape = tuple(shape)
+    grey = shape[-1] == 1
+    if arr.shape == shape or (grey and arr.shape == shape[:2]):
+        return arr.reshape((1,) + shape)
+    if grey and arr.ndim == 3 and arr.shape[1:] == shape[:2]:
+        return arr[..., np.newaxis]
+    return arr if arr.ndim == 4 and arr.shape[1:] == shape else None
+
+
+def _shape_text(shape):
+    if shape is None:
+        return "(n, height, width, channels) with 1 or 3 channels, or (n, height, width)"
+    h, w, c = shape
+    return f"(n, {h}, {w}, {c})" + (f" or (n, {h}, {w})" if c == 1 else "")
 
 
 def range_hint(lo: float, hi: float) -> str:
@@ -141,14 +175,23 @@ def positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def as_edits(edits, name: str = "edits") -> np.ndarray:
-    """Return rows of edited images (style transfer, attribute edits) as (n, m, 28, 28, 1)."""
+def as_edits(edits, name: str = "edits", shape=IMAGE_SHAPE) -> np.ndarray:
+    """Return rows of edited images (style transfer, attribute edits) as (n, m, h, w, c).
+
+    `shape` is the (h, w, c) of each image, as in :func:`as_images` (None: any).
+    """
     arr = np.asarray(edits)
-    if arr.ndim == 4:
+    grey = arr.shape[-1] not in CHANNELS if shape is None else shape[-1] == 1
+    if arr.ndim == 4 and grey:
         arr = arr[..., np.newaxis]
-    if arr.ndim != 5 or arr.shape[2:] != IMAGE_SHAPE:
-        raise ValueError(f"{name}: expected shape (n, m, 28, 28[, 1]), got {np.shape(edits)}")
-    return np.stack([as_images(row, f"{name}[{i}]") for i, row in enumerate(arr)])
+    if arr.ndim != 5 or arr.shape[-1] not in CHANNELS or (
+            shape is not None and arr.shape[2:] != tuple(shape)):
+        expected = ("(n, m, height, width[, channels])" if shape is None else
+                    f"(n, m, {shape[0]}, {shape[1]}" + ("[, 1])" if shape[-1] == 1 else
+                                                         f", {shape[2]})"))
+        raise ValueError(f"{name}: expected shape {expected}, got {np.shape(edits)}")
+    return np.stack([as_images(row, f"{name}[{i}]", shape=arr.shape[2:])
+                     for i, row in enumerate(arr)])
 
 
 def as_dims(dims, latent_dim: int, first: int = 0) -> tuple[int, int]:

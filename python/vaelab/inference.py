@@ -11,7 +11,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .checks import as_dims, as_images, as_labels, as_latents, positive_int
-from .models import latent_dim_of, submodel
+from .models import image_shape_of, latent_dim_of, submodel
 
 PREDICT_CHUNK = 1000
 N_CLASSES = 10
@@ -59,12 +59,17 @@ def encode_distribution(model, images, labels=None, batch_size: int = PREDICT_CH
     """Both encoder outputs ``(z_mean, z_log_var)`` for `images` (and their `labels`, as in
     :func:`encode`)."""
     encoder = submodel(model, "encoder")
-    x = as_images(images)
+    x = model_images(model, images)
     return tuple(predict_in_chunks(encoder, with_labels(model, x, labels), batch_size))
 
 
+def model_images(model, images, name: str = "images") -> np.ndarray:
+    """`images` checked against the image shape `model` takes (:func:`vaelab.as_images`)."""
+    return as_images(images, name, shape=image_shape_of(model), model_name=model.name)
+
+
 def decode(model, z, labels=None, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-    """Images (n, 28, 28, 1) decoded from latent vectors `z` (n, latent_dim).
+    """Images (n, height, width, channels) decoded from latent vectors `z` (n, latent_dim).
 
     A conditional model draws row i of `z` as the digit ``labels[i]``.
 
@@ -150,8 +155,8 @@ def interpolate(model, image_from, image_to, steps: int = 10) -> np.ndarray:
         (11, 28, 28, 1)
     """
     steps = positive_int(steps, "steps")
-    ends = np.concatenate([_one_image(image_from, "image_from"),
-                           _one_image(image_to, "image_to")])
+    ends = np.concatenate([_one_image(model, image_from, "image_from"),
+                           _one_image(model, image_to, "image_to")])
     z_from, z_to = encode(model, ends)
     t = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)[:, np.newaxis]
     return decode(model, (1.0 - t) * z_from + t * z_to)
@@ -169,7 +174,7 @@ def grid_values(n: int = 15, quantiles=(0.05, 0.95)) -> np.ndarray:
 def latent_grid(model, n: int = 15, dims=(0, 1), quantiles=(0.05, 0.95)) -> np.ndarray:
     """Decode an n x n grid over two latent dimensions (the others fixed at 0).
 
-    Returns an array (n, n, 28, 28, 1) where cell ``[i, j]`` decodes the latent vector with
+    Returns an array (n, n, height, width, channels) where cell ``[i, j]`` decodes the latent vector with
     ``z[dims[0]] = values[i]`` and ``z[dims[1]] = values[j]``, `values` being
     :func:`grid_values`. :func:`tile_grid` turns it into one image.
 
@@ -184,22 +189,31 @@ def latent_grid(model, n: int = 15, dims=(0, 1), quantiles=(0.05, 0.95)) -> np.n
     z = np.zeros((n, n, latent_dim), dtype=np.float32)
     z[:, :, dims[0]] = values[:, np.newaxis]
     z[:, :, dims[1]] = values[np.newaxis, :]
-    return decode(model, z.reshape(n * n, latent_dim)).reshape(n, n, 28, 28, 1)
+    images = decode(model, z.reshape(n * n, latent_dim))
+    return images.reshape((n, n) + images.shape[1:])
 
 
 def tile_grid(grid) -> np.ndarray:
-    """Tile an (rows, cols, 28, 28[, 1]) array of images into one (rows*28, cols*28) image."""
+    """Tile an (rows, cols, h, w[, channels]) array of images into one image: grey
+    (rows*h, cols*w), or colour (rows*h, cols*w, 3).
+
+    Example:
+        >>> tile_grid(np.zeros((2, 3, 64, 64, 3))).shape
+        (128, 192, 3)
+    """
     grid = np.asarray(grid)
-    if grid.ndim == 5:
-        grid = grid[..., 0]
-    if grid.ndim != 4:
-        raise ValueError(f"grid: expected shape (rows, cols, h, w[, 1]), got {grid.shape}")
-    rows, cols, h, w = grid.shape
-    return grid.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    if grid.ndim == 4:
+        grid = grid[..., np.newaxis]
+    if grid.ndim != 5 or grid.shape[-1] not in (1, 3):
+        raise ValueError(f"grid: expected shape (rows, cols, h, w[, 1]) or (rows, cols, h, w, "
+                         f"3), got {grid.shape}")
+    rows, cols, h, w, c = grid.shape
+    tiled = grid.transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
+    return tiled[..., 0] if c == 1 else tiled
 
 
-def _one_image(image, name):
-    arr = as_images(image, name)
+def _one_image(model, image, name):
+    arr = model_images(model, image, name)
     if arr.shape[0] != 1:
         raise ValueError(f"{name}: expected a single image, got a batch of {arr.shape[0]}")
     return arr

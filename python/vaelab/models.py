@@ -1,7 +1,14 @@
 """Model builders: encoder, decoder, plain VAE, perceptual classifier and DFC VAE.
 
-The architecture is the one shared by Krasser's article and "Deep Learning with R" 8.4,
-kept layer for layer so that published weights load by layer order.
+Two architectures, chosen by the image shape:
+
+* (28, 28, 1): the one shared by Krasser's article and "Deep Learning with R" 8.4, kept
+  layer for layer so that published weights load by layer order;
+* any other height and width that are multiples of 16, grey or colour: the DFC paper's
+  (Hou et al. 2016). Four 4 x 4 convolutions of stride 2 with batch normalisation and
+  LeakyReLU down; a dense layer, then four nearest-neighbour upsamplings each followed by a
+  3 x 3 convolution, up. The paper pads those convolutions by replicating the border
+  pixels; Keras pads with zeros ("same"), which changes only the border of each map.
 """
 
 from __future__ import annotations
@@ -13,23 +20,35 @@ import keras
 import numpy as np
 from keras import layers
 
-from .checks import as_images, as_labelled, as_labels, as_model, positive_int
+from .checks import CHANNELS, IMAGE_SHAPE, as_images, as_labelled, as_labels, as_model, positive_int
 from .files import atomic_path
 from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
-from .losses import check_recipe
+from .losses import check_likelihood, check_recipe
 from .output import keras_verbose
 from .training import guard_fit
 
 DEFAULT_PERCEPTUAL_LAYERS = ("conv1", "conv2")
 # The DFC VAE's sub-models that train faster under XLA on CPU (the feature extractor does not).
 DFC_XLA_PARTS = ("encoder", "decoder")
+# The DFC paper's filters, from the image to the latent code; the decoder goes back up them.
+CONV_FILTERS = (32, 64, 128, 256)
 
 
-def build_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
-    """Image (28, 28, 1) -> ``[z_mean, z_log_var]``, each (latent_dim,)."""
+def build_encoder(latent_dim: int = 5, name: str = "encoder",
+                  input_shape=IMAGE_SHAPE) -> keras.Model:
+    """Image `input_shape` -> ``[z_mean, z_log_var]``, each (latent_dim,).
+
+    Example:
+        >>> build_encoder(100, input_shape=(64, 64, 3)).output_shape
+        [(None, 100), (None, 100)]
+    """
     latent_dim = positive_int(latent_dim, "latent_dim")
-    x = keras.Input(shape=(28, 28, 1), name="image")
-    h = layers.Dense(32, activation="relu")(conv_features(x))
+    input_shape = as_image_shape(input_shape)
+    x = keras.Input(shape=input_shape, name="image")
+    if input_shape == IMAGE_SHAPE:
+        h = layers.Dense(32, activation="relu")(conv_features(x))
+    else:
+        h = layers.Flatten()(strided_features(x))
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
     return keras.Model(x, [z_mean, z_log_var], name=name)
@@ -44,20 +63,102 @@ def conv_features(x):
     return layers.Flatten()(h)
 
 
-def build_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
-    """Latent vector (latent_dim,) -> image (28, 28, 1) with pixel probabilities."""
+def strided_features(x):
+    """The DFC paper's encoder body: each block halves the image and widens the features."""
+    h = x
+    for filters in CONV_FILTERS:
+        h = layers.Conv2D(filters, 4, strides=2, padding="same")(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(0.2)(h)
+    return h
+
+
+def build_decoder(latent_dim: int = 5, name: str = "decoder",
+                  output_shape=IMAGE_SHAPE) -> keras.Model:
+    """Latent vector (latent_dim,) -> image `output_shape` with pixel values in [0, 1].
+
+    Example:
+        >>> build_decoder(100, output_shape=(64, 64, 3)).output_shape
+        (None, 64, 64, 3)
+    """
     latent_dim = positive_int(latent_dim, "latent_dim")
+    output_shape = as_image_shape(output_shape, "output_shape")
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = layers.Dense(14 * 14 * 64, activation="relu")(z)
-    h = layers.Reshape((14, 14, 64))(h)
-    h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu", strides=2)(h)
-    x_decoded = ShiftedSliceConv2D(1, 3, padding="same", activation="sigmoid")(h)
+    if output_shape == IMAGE_SHAPE:
+        h = layers.Dense(14 * 14 * 64, activation="relu")(z)
+        h = layers.Reshape((14, 14, 64))(h)
+        h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu", strides=2)(h)
+        x_decoded = ShiftedSliceConv2D(1, 3, padding="same", activation="sigmoid")(h)
+    else:
+        x_decoded = upsampled_image(z, output_shape)
     return keras.Model(z, x_decoded, name=name)
 
 
+def upsampled_image(z, output_shape):
+    """The DFC paper's decoder body: a dense layer to a small feature map, then blocks that
+    each double it, and a last convolution to the image's channels."""
+    height, width, channels = output_shape
+    steps = len(CONV_FILTERS)
+    h = layers.Dense((height >> steps) * (width >> steps) * CONV_FILTERS[-1],
+                     activation="relu")(z)
+    h = layers.Reshape((height >> steps, width >> steps, CONV_FILTERS[-1]))(h)
+    for filters in CONV_FILTERS[-2::-1]:
+        h = layers.UpSampling2D(2, interpolation="nearest")(h)
+        h = layers.Conv2D(filters, 3, padding="same")(h)
+        h = layers.BatchNormalization(epsilon=1e-3)(h)
+        h = layers.LeakyReLU(0.2)(h)
+    h = layers.UpSampling2D(2, interpolation="nearest")(h)
+    return layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(h)
+
+
+def as_image_shape(shape, name: str = "input_shape") -> tuple:
+    """`shape` as an (height, width, channels) tuple that one of the architectures accepts."""
+    try:
+        values = tuple(int(v) for v in shape)
+        whole = all(float(v) == int(v) for v in shape)
+    except (TypeError, ValueError):
+        values, whole = (), False
+    side = 2 ** len(CONV_FILTERS)
+    if values == IMAGE_SHAPE:
+        return values
+    if (not whole or len(values) != 3 or values[2] not in CHANNELS
+            or min(values[:2]) < side or values[0] % side or values[1] % side):
+        raise ValueError(
+            f"{name}: expected (28, 28, 1) (the article's architecture) or (height, width, "
+            f"channels) with height and width multiples of {side} (the DFC paper's "
+            f"architecture halves them {len(CONV_FILTERS)} times) and 1 or 3 channels, "
+            f"e.g. (64, 64, 3); got {shape!r}"
+        )
+    return values
+
+
+def image_shape_of(model: keras.Model) -> tuple:
+    """The (height, width, channels) of the images a VAE, an encoder or a classifier takes,
+    or a decoder makes.
+
+    Example:
+        >>> image_shape_of(build_vae(latent_dim=2))
+        (28, 28, 1)
+    """
+    as_model(model)
+    if model.name == "decoder":
+        return tuple(model.outputs[0].shape[1:])
+    try:
+        part = model.get_layer("encoder")
+    except ValueError:  # a classifier, or the encoder itself
+        part = model
+    return tuple(part.inputs[0].shape[1:])
+
+
 def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
-              seed: int | None = None, name: str = "vae", jit_compile="auto") -> keras.Model:
-    """The plain VAE: pixel-wise binary cross-entropy plus KL, added by a VariationalLayer.
+              seed: int | None = None, name: str = "vae", jit_compile="auto",
+              input_shape=IMAGE_SHAPE, likelihood: str = "bernoulli") -> keras.Model:
+    """The plain VAE: a pixel-wise reconstruction term plus KL, added by a VariationalLayer.
+
+    `input_shape` chooses the architecture (see :mod:`vaelab.models`): the article's for
+    (28, 28, 1), the DFC paper's for other sizes such as (32, 32, 3) or (64, 64, 3).
+    `likelihood` is ``"bernoulli"`` (binary cross-entropy, the article's) or
+    ``"gaussian"`` (half the squared error, for colour photographs; :mod:`vaelab.losses`).
 
     The model comes compiled with `optimizer` and no loss, so ``model.fit(x, None)``
     (or :func:`vaelab.train_vae`) trains it. Its sub-models are reachable as
@@ -76,7 +177,8 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
         (None, 28, 28, 1)
     """
     return _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual=None,
-                         jit_compile=jit_compile)
+                         jit_compile=jit_compile, input_shape=input_shape,
+                         likelihood=likelihood)
 
 
 def build_perceptual_model(seed: int | None = None, name: str = "classifier") -> keras.Model:
@@ -143,7 +245,7 @@ def train_perceptual_model(images, labels, epochs: int = 10, batch_size: int = 1
 def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=None,
                   layer_weights=None, recipe: str = "elbo", optimizer="rmsprop",
                   seed: int | None = None, name: str = "dfc_vae",
-                  jit_compile="auto") -> keras.Model:
+                  jit_compile="auto", input_shape=None) -> keras.Model:
     """The deep feature consistent VAE: reconstruction measured on a classifier's activations.
 
     `layers` names (or indexes, among the classifier's layers) the hidden layers whose
@@ -153,6 +255,10 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
     ``compile``: ``"auto"`` is Keras's choice for the whole model (XLA with a GPU). On
     TensorFlow without a GPU only the encoder and the decoder train under XLA: XLA slows the
     feature extractor down on CPU, and this split trained fastest (benchmarks/RESULTS.md).
+    `input_shape` is the perceptual model's input shape unless given, when the two must
+    agree; it chooses the architecture as in :func:`build_vae`. Any Keras model with a
+    single image input serves as `perceptual_model`, e.g. VGG19
+    (:func:`vaelab.vgg19_perceptual_model`).
 
     Example:
         >>> dfc = build_dfc_vae(build_perceptual_model(), latent_dim=5, seed=1)
@@ -160,6 +266,12 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
         False
     """
     extractor = feature_extractor(perceptual_model, layers)
+    perceptual_shape = tuple(extractor.inputs[0].shape[1:])
+    input_shape = perceptual_shape if input_shape is None else as_image_shape(input_shape)
+    if input_shape != perceptual_shape:
+        raise ValueError(f"input_shape: {input_shape} differs from the perceptual model's "
+                         f"input shape {perceptual_shape}; the model compares the features of "
+                         "each image with those of its reconstruction, so they must agree")
     n = len(extractor.outputs)
     if layer_weights is None:
         layer_weights = [1.0] * n
@@ -170,7 +282,8 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
             f"got {layer_weights}"
         )
     return _assemble_vae(latent_dim, recipe, optimizer, seed, name,
-                         perceptual=(extractor, layer_weights), jit_compile=jit_compile)
+                         perceptual=(extractor, layer_weights), jit_compile=jit_compile,
+                         input_shape=input_shape)
 
 
 def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model:
@@ -359,16 +472,20 @@ def _xla_when_training(call):
     return call_in_training_with_xla
 
 
-def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile):
+def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile,
+                  input_shape, likelihood="bernoulli"):
     check_recipe(recipe)
+    check_likelihood(likelihood)
+    input_shape = as_image_shape(input_shape)
     set_seed(seed)
-    encoder, decoder = build_encoder(latent_dim), build_decoder(latent_dim)
-    x = keras.Input(shape=(28, 28, 1), name="image")
+    encoder = build_encoder(latent_dim, input_shape=input_shape)
+    decoder = build_decoder(latent_dim, output_shape=input_shape)
+    x = keras.Input(shape=input_shape, name="image")
     z_mean, z_log_var = encoder(x)
     z = Sampling(seed=seed, name="sampling")([z_mean, z_log_var])
     x_decoded = decoder(z)
     if perceptual is None:
-        out = VariationalLayer(recipe=recipe, name="variational")(
+        out = VariationalLayer(recipe=recipe, likelihood=likelihood, name="variational")(
             [x, x_decoded, z_mean, z_log_var])
     else:
         extractor, layer_weights = perceptual

@@ -21,14 +21,15 @@ from .stats import default_groups  # noqa: E402
 
 def plot_images(rows: dict, titles=None, path=None):
     """One row of images per entry of `rows` ({row name: images}), e.g. originals and
-    reconstructions.
+    reconstructions. Images may have any size, grey or colour.
 
     Example:
         >>> fig = plot_images({"original": x[:10], "plain VAE": r[:10]})  # doctest: +SKIP
     """
     if not isinstance(rows, dict):
         rows = {"": rows}
-    data = {name: as_images(imgs, f"rows[{name!r}]")[..., 0] for name, imgs in rows.items()}
+    data = {name: _drawable(as_images(imgs, f"rows[{name!r}]", shape=None))
+            for name, imgs in rows.items()}
     ncol = max(len(v) for v in data.values())
     fig, axes = plt.subplots(len(data), ncol, figsize=(ncol * 1.0, len(data) * 1.1 + 0.2),
                              squeeze=False)
@@ -37,10 +38,11 @@ def plot_images(rows: dict, titles=None, path=None):
             ax = axes[r, c]
             ax.set_axis_off()
             if c < len(imgs):
-                ax.imshow(imgs[c], cmap="gray", vmin=0, vmax=1)
+                ax.imshow(imgs[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             if titles is not None and r == 0 and c < len(titles):
                 ax.set_title(str(titles[c]), fontsize=8)
-        axes[r, 0].text(-2, 14, name, ha="right", va="center", fontsize=9)
+        axes[r, 0].text(-0.07, 0.5, name, ha="right", va="center", fontsize=9,
+                        transform=axes[r, 0].transAxes)
     fig.subplots_adjust(left=0.12, wspace=0.05, hspace=0.1)
     return save_figure(fig, path)
 
@@ -48,15 +50,16 @@ def plot_images(rows: dict, titles=None, path=None):
 def plot_manifold(grid, quantiles=(0.05, 0.95), path=None):
     """The latent manifold as one image on a black background, like the book's figure.
 
-    `grid` is the (n, n, 28, 28, 1) array of :func:`vaelab.latent_grid`; the axes show the
-    latent coordinates of the rows and columns.
+    `grid` is the (n, n, height, width[, channels]) array of :func:`vaelab.latent_grid`;
+    the axes show the latent coordinates of the rows and columns.
     """
-    grid = np.asarray(grid)
-    n = grid.shape[0]
+    tiled = tile_grid(grid)
+    n = np.shape(grid)[0]
+    side = tiled.shape[0] // n
     values = grid_values(n, quantiles)
     fig, ax = plt.subplots(figsize=(8, 8))
-    ax.imshow(tile_grid(grid), cmap="gray", vmin=0, vmax=1)
-    ticks = np.arange(n) * 28 + 14
+    ax.imshow(tiled, cmap="gray", vmin=0, vmax=1)
+    ticks = np.arange(n) * side + side // 2
     labels = [f"{v:.2f}" for v in np.round(values, 2) + 0.0]  # + 0.0 turns -0.0 into 0.0
     ax.set_xticks(ticks, labels, rotation=90, fontsize=7)
     ax.set_yticks(ticks, labels, fontsize=7)
@@ -114,7 +117,8 @@ def plot_interpolations(rows: dict, path=None):
 
 
 def plot_edit_rows(edits, column_titles=None, row_names=None, path=None):
-    """One row per image of an (n, m, 28, 28[, 1]) edit array (style transfer, attribute edits).
+    """One row per image of an (n, m, height, width[, channels]) edit array (style transfer,
+    attribute edits).
 
     `column_titles` label the m columns (target digits, strengths); `row_names` the rows.
     Returns the Matplotlib Figure and, given `path`, saves it atomically.
@@ -122,7 +126,7 @@ def plot_edit_rows(edits, column_titles=None, row_names=None, path=None):
     Example:
         >>> fig = plot_edit_rows(rows, column_titles=[0, 1, 2, 3])  # doctest: +SKIP
     """
-    edits = as_edits(edits)
+    edits = as_edits(edits, shape=None)
     names = [str(r) for r in (row_names if row_names is not None else range(1, len(edits) + 1))]
     if len(set(names)) != len(edits):
         raise ValueError(f"row_names: expected {len(edits)} different names (one per row), "
@@ -130,6 +134,11 @@ def plot_edit_rows(edits, column_titles=None, row_names=None, path=None):
     titles = None if column_titles is None else [
         f"{t:g}" if isinstance(t, (int, float, np.number)) else str(t) for t in column_titles]
     return plot_images(dict(zip(names, edits)), titles=titles, path=path)
+
+
+def _drawable(images):
+    """Grey images without their channel axis (Matplotlib draws those with a colour map)."""
+    return images[..., 0] if images.shape[-1] == 1 else images
 
 
 def save_figure(fig, path=None):

@@ -9,6 +9,7 @@ import math
 import keras
 
 from .checks import as_images, positive_int
+from .datasets import ImageFiles
 from .output import keras_verbose
 
 
@@ -77,24 +78,63 @@ def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32
               verbose="auto", callbacks=None) -> keras.callbacks.History:
     """Train a VAE (or DFC VAE) on `images` with ``fit(images, None)`` semantics.
 
-    `validation_data` is an image array (or ``(images, None)`` as in the book). On the
-    TensorFlow backend the images go through a ``tf.data`` pipeline of index batches
-    gathered from one in-memory tensor, with autotuning off; other backends get the
-    arrays directly. Returns the Keras ``History`` (loss, reconstruction_loss, kl_loss
-    and their ``val_`` versions).
+    `images` is an array of the model's image shape, or an :class:`vaelab.ImageFiles` (from
+    :func:`vaelab.load_celeba` or :func:`vaelab.load_image_folder`), which is read from
+    disk one batch at a time: a set too large for memory trains all the same.
+    `validation_data` is either kind too (or ``(images, None)`` as in the book). On the
+    TensorFlow backend arrays go through a ``tf.data`` pipeline of index batches gathered
+    from one in-memory tensor, with autotuning off; other backends get the arrays
+    directly. Returns the Keras ``History`` (loss, reconstruction_loss, kl_loss and their
+    ``val_`` versions).
 
     Example:
         >>> history = train_vae(build_vae(), x_train[:512], epochs=1)  # doctest: +SKIP
+        >>> faces = load_celeba("celeba", size=64)  # doctest: +SKIP
+        >>> history = train_vae(build_vae(input_shape=(64, 64, 3)), faces)  # doctest: +SKIP
     """
-    x = as_images(images)
+    shape = tuple(model.inputs[0].shape[1:])
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
     if isinstance(validation_data, (tuple, list)):
         validation_data = validation_data[0]
+    if isinstance(images, ImageFiles):
+        return _fit_files(model, images, epochs, batch_size, validation_data, shuffle, seed,
+                          verbose, callbacks)
+    if isinstance(validation_data, ImageFiles):
+        raise ValueError("validation_data: image files validate a model trained on image files "
+                         "only; pass the training images as files too, or validation images "
+                         "as an array (ImageFiles.read())")
+    x = as_images(images, shape=shape, model_name=model.name)
     if validation_data is not None:
-        validation_data = as_images(validation_data, "validation_data")
+        validation_data = as_images(validation_data, "validation_data", shape=shape,
+                                    model_name=model.name)
     return fit_inputs(model, x, epochs, batch_size, validation_data, shuffle, seed, verbose,
                       callbacks)
+
+
+def _fit_files(model, files, epochs, batch_size, validation_data, shuffle, seed, verbose,
+               callbacks):
+    """:func:`train_vae` on image files, read from disk one batch at a time."""
+    shape = tuple(model.inputs[0].shape[1:])
+    _check_files_shape(files, shape, "images", model)
+    if isinstance(validation_data, ImageFiles):
+        _check_files_shape(validation_data, shape, "validation_data", model)
+        validation_data = validation_data.batches(batch_size, shuffle=False)
+    elif validation_data is not None:
+        validation_data = (as_images(validation_data, "validation_data", shape=shape,
+                                     model_name=model.name), None)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    return model.fit(files.batches(batch_size, shuffle=shuffle, seed=seed), epochs=epochs,
+                     validation_data=validation_data, verbose=keras_verbose(verbose),
+                     callbacks=[StopOnNaN()] + list(callbacks or []))
+
+
+def _check_files_shape(files, shape, name, model):
+    if files.shape != shape:
+        raise ValueError(f"{name}: the files are read as images of shape {files.shape}, but "
+                         f"model {model.name!r} expects {shape}; load them with "
+                         f"size=({shape[0]}, {shape[1]}) and channels={shape[2]}")
 
 
 def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,

@@ -71,7 +71,7 @@ def test_decode_refuses_a_latent_size_that_does_not_match(vae):
 
 def test_encode_refuses_bad_images(vae):
     with pytest.raises(ValueError, match=r"images: expected shape \(n, 28, 28, 1\) or "
-                                         r"\(n, 28, 28\), "
+                                         r"\(n, 28, 28\) for model 'vae', "
                                          r"got \(2, 14, 14\)"):
         vaelab.encode(vae, np.zeros((2, 14, 14), np.float32))
     with pytest.raises(ValueError, match=r"images: expected floating-point pixels"):
@@ -138,7 +138,16 @@ def test_tile_grid_places_cells_row_by_row():
     assert tiled.shape == (56, 84)
     assert tiled[0, 0] == 0 and tiled[27, 83] == 2 and tiled[28, 0] == 10 and tiled[55, 56] == 12
     np.testing.assert_array_equal(vaelab.tile_grid(grid[..., 0]), tiled)
-    with pytest.raises(ValueError, match=r"grid: expected shape \(rows, cols, h, w\[, 1\]\), got "
-                                         r"\(28, 28\)"):
+    with pytest.raises(ValueError, match=r"grid: expected shape \(rows, cols, h, w\[, 1\]\) or "
+                                         r"\(rows, cols, h, w, 3\), got \(28, 28\)"):
         vaelab.tile_grid(np.zeros((28, 28)))
+
+
+def test_tile_grid_keeps_colour():
+    grid = np.zeros((2, 3, 4, 5, 3), np.float32)
+    grid[1, 2, 0, 0] = (0.1, 0.2, 0.3)
+    tiled = vaelab.tile_grid(grid)
+    assert tiled.shape == (8, 15, 3)
+    np.testing.assert_array_equal(tiled[4, 10], grid[1, 2, 0, 0])
+    assert tiled.sum() == np.float32(0.6)
 

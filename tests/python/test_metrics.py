@@ -49,7 +49,8 @@ def test_blur_lowers_the_laplacian_variance():
 
 @pytest.mark.parametrize("bad, message", [
     (np.zeros((2, 28, 28), np.uint8), r"images: expected floating-point pixels"),
-    (np.zeros((2, 27, 28), np.float32), r"images: expected shape \(n, 28, 28, 1\)"),
+    (np.zeros((2, 27, 28, 2), np.float32), r"images: expected shape \(n, height, width, "
+                                           r"channels\) with 1 or 3 channels"),
     (np.full((2, 28, 28), np.nan, np.float32), r"images: 2 image\(s\) contain NaN"),
     (np.full((2, 28, 28), 3.0, np.float32), r"images: expected pixel values in \[0, 1\]"),
 ])

@@ -85,10 +85,59 @@ def test_classifier_architecture(classifier):
     ({"recipe": "mse"}, r"recipe: expected one of \('elbo', 'book'\), got 'mse'"),
     ({"seed": -1}, r"seed: expected an integer >= 0, got -1"),
     ({"jit_compile": "yes"}, r"jit_compile: expected 'auto', True or False, got 'yes'"),
+    ({"likelihood": "mse"}, r"likelihood: expected one of \('bernoulli', 'gaussian'\)"),
+    ({"input_shape": (28, 28, 3)}, r"input_shape: expected \(28, 28, 1\) \(the article's "
+                                   r"architecture\) or .* multiples of 16 .* got \(28, 28, 3\)"),
+    ({"input_shape": (48, 40, 3)}, r"input_shape: .* multiples of 16 .* got \(48, 40, 3\)"),
+    ({"input_shape": (64, 64, 2)}, r"input_shape: .* 1 or 3 channels, e\.g\. \(64, 64, 3\); "
+                                   r"got \(64, 64, 2\)"),
+    ({"input_shape": (64, 64)}, r"input_shape: .* got \(64, 64\)"),
+    ({"input_shape": "big"}, r"input_shape: .* got 'big'"),
+    ({"input_shape": (32.5, 32, 3)}, r"input_shape: .* got \(32\.5, 32, 3\)"),
 ])
 def test_build_vae_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         vaelab.build_vae(**kwargs)
+
+
+@pytest.mark.parametrize("shape", [(32, 32, 3), (64, 64, 3), (32, 48, 1)])
+def test_other_shapes_get_the_dfc_papers_architecture(shape):
+    vae = vaelab.build_vae(latent_dim=7, input_shape=shape, seed=1)
+    encoder, decoder = vae.get_layer("encoder"), vae.get_layer("decoder")
+    assert encoder.input_shape == (None,) + shape
+    assert decoder.output_shape == (None,) + shape
+    convs = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [
+        (f, (4, 4), (2, 2)) for f in (32, 64, 128, 256)]
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in encoder.layers) == 4
+    assert sum(isinstance(layer, keras.layers.LeakyReLU) for layer in encoder.layers) == 4
+    ups = [layer for layer in decoder.layers if isinstance(layer, keras.layers.UpSampling2D)]
+    assert len(ups) == 4 and {u.interpolation for u in ups} == {"nearest"}
+    first = decoder.get_layer(index=2)  # after the input and the dense layer
+    assert first.target_shape == (shape[0] // 16, shape[1] // 16, 256)
+    assert vaelab.image_shape_of(vae) == shape == vaelab.image_shape_of(decoder)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_a_colour_vae_trains_and_round_trips(tmp_path, likelihood):
+    x = np.random.default_rng(0).random((16, 32, 32, 3)).astype(np.float32)
+    # The DFC paper's optimiser; Keras's default Adam sent this model's KL to 1e5 in epoch 2.
+    vae = vaelab.build_vae(latent_dim=4, input_shape=(32, 32, 3), likelihood=likelihood,
+                           optimizer=keras.optimizers.Adam(5e-4, beta_1=0.5), seed=3)
+    history = vaelab.train_vae(vae, x, epochs=2, batch_size=8, verbose=0).history
+    assert all(np.isfinite(history["loss"]))
+    assert history["reconstruction_loss"][1] < history["reconstruction_loss"][0]
+    loaded = vaelab.load_model(vaelab.save_model(vae, tmp_path / "colour.keras"))
+    assert loaded.get_layer("variational").likelihood == likelihood
+    np.testing.assert_allclose(vaelab.reconstruct(loaded, x[:4]), vaelab.reconstruct(vae, x[:4]),
+                               atol=1e-6)
+
+
+def test_training_refuses_images_of_another_shape():
+    vae = vaelab.build_vae(latent_dim=2, input_shape=(32, 32, 3))
+    with pytest.raises(ValueError, match=r"images: expected shape \(n, 32, 32, 3\) for model "
+                                         r"'vae', got \(4, 28, 28, 1\)"):
+        vaelab.train_vae(vae, synthetic_images(4), epochs=1)
 
 
 def test_vae_loss_is_bce_plus_kl(vae, x):
@@ -175,6 +224,22 @@ def test_dfc_layer_weights_errors(classifier, weights, got):
     with pytest.raises(ValueError, match=rf"layer_weights: expected 2 finite non-negative weights "
                                          rf"\(one per layer\), got {got}"):
         vaelab.build_dfc_vae(classifier, layer_weights=weights)
+
+
+def test_dfc_vae_takes_its_shape_from_the_perceptual_model():
+    inputs = keras.Input((32, 32, 3))
+    h = keras.layers.Conv2D(8, 3, activation="relu", name="c1")(inputs)
+    h = keras.layers.Conv2D(8, 3, strides=2, activation="relu", name="c2")(h)
+    out = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(h))
+    colour = keras.Model(inputs, out)
+    dfc = vaelab.build_dfc_vae(colour, latent_dim=3, layers=["c1", "c2"], seed=1)
+    assert vaelab.image_shape_of(dfc) == (32, 32, 3)
+    x = np.random.default_rng(1).random((8, 32, 32, 3)).astype(np.float32)
+    assert np.isfinite(vaelab.train_vae(dfc, x, epochs=1, batch_size=4, verbose=0)
+                       .history["loss"]).all()
+    with pytest.raises(ValueError, match=r"input_shape: \(64, 64, 3\) differs from the "
+                                         r"perceptual model's input shape \(32, 32, 3\)"):
+        vaelab.build_dfc_vae(colour, layers=["c1"], input_shape=(64, 64, 3))
 
 
 def test_train_perceptual_model(images):

@@ -113,8 +113,9 @@ def test_a_failed_save_leaves_no_file(tmp_path):
 def test_plot_errors(x):
     with pytest.raises(ValueError, match=r"rows\['plain VAE'\]: expected pixel values in \[0, 1\]"):
         vaelab.plot_images({"original": x[:2], "plain VAE": x[:2] * 3})
-    with pytest.raises(ValueError, match=r"images: expected shape \(n, 28, 28, 1\)"):
-        vaelab.plot_laplacian_boxplot(np.zeros((2, 5, 5), np.float32), [1, 2])
+    with pytest.raises(ValueError, match=r"images: expected shape \(n, height, width, channels\) "
+                                         r"with 1 or 3 channels"):
+        vaelab.plot_laplacian_boxplot(np.zeros((2, 5, 5, 2), np.float32), [1, 2])
 
 
 def test_plot_edit_rows_draws_one_row_per_image(tmp_path):
@@ -126,7 +127,8 @@ def test_plot_edit_rows_draws_one_row_per_image(tmp_path):
     assert len(fig.axes) == 12
     assert [fig.axes[k].get_title() for k in range(4)] == ["0", "0.5", "1", "1.5"]
     plt.close(fig)
-    with pytest.raises(ValueError, match=r"edits: expected shape \(n, m, 28, 28\[, 1\]\)"):
+    with pytest.raises(ValueError, match=r"edits: expected shape \(n, m, height, width\[, "
+                                         r"channels\]\), got \(4, 28, 28, 1\)"):
         vaelab.plot_edit_rows(edits[0])
     with pytest.raises(ValueError, match="row_names: expected 3 different names"):
         vaelab.plot_edit_rows(edits, row_names=["a", "a", "b"])
