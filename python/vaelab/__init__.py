@@ -72,6 +72,7 @@ from .models import (
     save_weights,
     train_perceptual_model,
 )
+from .perceptual import VGG19_LAYER_SETS, vgg19_perceptual_model
 from .plots import (
     plot_edit_rows,
     plot_images,
@@ -114,7 +115,8 @@ __all__ = [
     "reconstruction_errors", "Sampling", "save_figure", "save_model", "save_weights", "slant",
     "style_transfer", "synthetic_faces", "tile_grid", "train_cvae", "train_perceptual_model",
     "train_vae", "train_vaegan", "TrainingDivergedError", "TTestResult", "VAEGAN",
-    "VariationalLayer", "wilcoxon_test", "WilcoxonResult", "write_celeba_layout",
+    "VariationalLayer", "VGG19_LAYER_SETS", "vgg19_perceptual_model", "wilcoxon_test",
+    "WilcoxonResult", "write_celeba_layout",
 ]
 
 __version__ = "0.1.0"
