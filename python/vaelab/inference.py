@@ -174,8 +174,8 @@ def grid_values(n: int = 15, quantiles=(0.05, 0.95)) -> np.ndarray:
 def latent_grid(model, n: int = 15, dims=(0, 1), quantiles=(0.05, 0.95)) -> np.ndarray:
     """Decode an n x n grid over two latent dimensions (the others fixed at 0).
 
-    Returns an array (n, n, height, width, channels) where cell ``[i, j]`` decodes the latent vector with
-    ``z[dims[0]] = values[i]`` and ``z[dims[1]] = values[j]``, `values` being
+    Returns an array (n, n, height, width, channels) where cell ``[i, j]`` decodes the
+    latent vector with ``z[dims[0]] = values[i]`` and ``z[dims[1]] = values[j]``, `values` being
     :func:`grid_values`. :func:`tile_grid` turns it into one image.
 
     Example:
