@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from .checks import as_images, as_models, positive_int
-from .inference import PREDICT_CHUNK, generate, is_conditional, predict_in_chunks
+from .checks import as_models, positive_int
+from .inference import PREDICT_CHUNK, generate, is_conditional, model_images, predict_in_chunks
 from .models import feature_extractor
 from .pretrained import load_pretrained
 
@@ -32,7 +32,8 @@ def image_features(images, model=None, layer=None,
         >>> image_features(x_test[:100]).shape  # doctest: +SKIP
         (100, 64)
     """
-    return _features_of(_extractor(model, layer), as_images(images), batch_size)
+    extractor = _extractor(model, layer)
+    return _features_of(extractor, model_images(extractor, images), batch_size)
 
 
 def _extractor(model, layer):
@@ -136,9 +137,9 @@ def generation_scores(models: dict, real, n: int = 10000, reference=None, seed: 
     """
     n = positive_int(n, "n")
     extractor = _extractor(features, layer)
-    f_real = _features_of(extractor, as_images(real, "real"))
-    candidates = {} if reference is None else {"real images (floor)": as_images(reference,
-                                                                            "reference")[:n]}
+    f_real = _features_of(extractor, model_images(extractor, real, "real"))
+    candidates = {} if reference is None else {
+        "real images (floor)": model_images(extractor, reference, "reference")[:n]}
     for name, model in as_models(models).items():
         labels = np.arange(n) % 10 if is_conditional(model) else None
         candidates[name] = generate(model, n, labels, seed=seed)
@@ -158,10 +159,9 @@ def _feature_pair(real, generated, model, layer, minimum):
         if np.ndim(value) == 2:
             f = _as_features(value, name)
         else:
-            x = as_images(value, name)
             # One extractor for both sets: each new one is traced again before it runs.
             extractor = extractor or _extractor(model, layer)
-            f = _features_of(extractor, x)
+            f = _features_of(extractor, model_images(extractor, value, name))
         if f.shape[0] < minimum:
             raise ValueError(f"{name}: expected at least {minimum} images or feature rows, "
                              f"got {f.shape[0]}")

@@ -182,3 +182,14 @@ def test_generation_scores_put_real_images_below_every_model(mnist):
     again = vaelab.generation_scores({"vae": models["vae"]}, x_test[:500], n=500,
                                      subsets=5, subset_size=200)
     assert again["vae"] == scores["vae"]  # seeded: the same samples and subsets
+
+
+def test_features_follow_the_feature_models_image_shape():
+    inputs = keras.Input((32, 32, 3))
+    h = keras.layers.Conv2D(4, 3, strides=2, name="c")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(h)))
+    faces, _ = vaelab.synthetic_faces(6, seed=1, size=32)
+    assert vaelab.image_features(faces, model, "c").shape == (6, 15 * 15 * 4)
+    with pytest.raises(ValueError, match=r"images: expected shape \(n, 32, 32, 3\) for model "
+                                         r"'perceptual_features', got \(6, 28, 28\)"):
+        vaelab.image_features(np.zeros((6, 28, 28), np.float32), model, "c")
