@@ -96,13 +96,15 @@ varying_differences <- function(a, b, call = sys.call(-1)) {
 #' pair includes DFC VAE against plain VAE, the comparison the article
 #' concluded on but never tested.
 #'
-#' @param images The original images, an array `n x 28 x 28 x 1`.
-#' @param labels Their digit labels 0 to 9.
+#' @param images The original images, an array `n x height x width x channels`
+#'   (colour images are measured on their luminance).
+#' @param labels Their digit labels 0 to 9, or `NULL` (faces, for instance):
+#'   then `groups`, or one group of all images.
 #' @param reconstructions A named list of reconstructions of `images`, e.g.
 #'   `list("plain VAE" = r1, "DFC VAE" = r2)`.
 #' @param groups A named list of logical vectors selecting images; by default
 #'   the article's groups, `"digits other than 1"` and `"digit 1"` (ones are
-#'   naturally less sharp).
+#'   naturally less sharp), or `"all images"` without `labels`.
 #' @param conf_level Confidence level of the t-test intervals.
 #' @return A data.frame with one row per group and pair: `group`, `a`, `b`,
 #'   `n`, `mean_a`, `mean_b`, `mean_difference`, `t_statistic`, `df`,
@@ -120,12 +122,15 @@ blur_comparison <- function(images, labels, reconstructions, groups = NULL,
             lapply(as_named_list(reconstructions, as_images), laplacian_variance))
   blur <- vaelab_call("as_named_values", values = blur, name = "reconstructions",
                       n = length(blur$original), .module = "checks")
-  labels <- checked_labels(labels, length(blur$original))
-  if (is.null(groups)) {
+  n <- length(blur$original)
+  if (!is.null(labels)) labels <- checked_labels(labels, n)
+  if (is.null(groups) && is.null(labels)) {
+    groups <- list(`all images` = rep(TRUE, n))
+  } else if (is.null(groups)) {
     groups <- vaelab_call("default_groups", labels = labels, .module = "stats")
   }
-  groups <- vaelab_call("as_groups", groups = as_named_list(groups, as_array),
-                        n = length(labels), .module = "checks")
+  groups <- vaelab_call("as_groups", groups = as_named_list(groups, as_array), n = n,
+                        .module = "checks")
   rows <- list()
   for (group in names(groups)) {
     mask <- groups[[group]]

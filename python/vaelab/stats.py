@@ -107,8 +107,9 @@ def blur_comparison(images, labels, reconstructions: dict, groups: dict | None =
     """Compare the sharpness of originals and reconstructions, pair by pair, per class group.
 
     `reconstructions` maps a name (e.g. ``"plain VAE"``) to reconstructions of `images`.
-    For every group (default :func:`default_groups`) and every pair among ``original``
-    and the reconstructions, one row gives the mean Laplacian variances, the paired
+    For every group (default: :func:`default_groups` of the digit `labels`; with
+    ``labels=None``, as for faces, one group of all images) and every pair among
+    ``original`` and the reconstructions, one row gives the mean Laplacian variances, the paired
     t-test, the Wilcoxon signed-rank test and Cohen's d_z of ``a - b``.
 
     Example:
@@ -123,8 +124,11 @@ def blur_comparison(images, labels, reconstructions: dict, groups: dict | None =
         if blur[name].shape != blur["original"].shape:
             raise ValueError(f"reconstructions[{name!r}]: expected {blur['original'].size} "
                              f"images (one per original image), got {blur[name].size}")
-    y = as_labels(labels, n=blur["original"].size)
-    masks = as_groups(default_groups(y) if groups is None else groups, y.size)
+    n = blur["original"].size
+    y = None if labels is None else as_labels(labels, n=n)
+    if groups is None:
+        groups = {"all images": np.ones(n, dtype=bool)} if y is None else default_groups(y)
+    masks = as_groups(groups, n)
     rows = []
     for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):

@@ -158,6 +158,16 @@ def test_blur_comparison_custom_groups(blur_inputs):
     assert table[["group", "a", "b", "n"]].values.tolist() == [["all", "original", "DFC VAE", 40]]
 
 
+def test_blur_comparison_without_labels_compares_all_colour_images():
+    faces, _ = vaelab.synthetic_faces(12, seed=4, size=32)
+    softer = (faces + np.roll(faces, 1, axis=1) + np.roll(faces, 1, axis=2)) / 3
+    table = vaelab.blur_comparison(faces, None, {"smoothed": softer})
+    assert table[["group", "a", "b", "n"]].values.tolist() == [
+        ["all images", "original", "smoothed", 12]]
+    assert table["mean_a"].iloc[0] == pytest.approx(vaelab.laplacian_variance(faces).mean())
+    assert table["mean_difference"].iloc[0] > 0
+
+
 def test_blur_comparison_errors(blur_inputs):
     x, y, recs = blur_inputs
     with pytest.raises(ValueError, match=r"reconstructions: expected a dict \{name: "

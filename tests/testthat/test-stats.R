@@ -71,6 +71,16 @@ test_that("blur_comparison() tests every pair per group, like Python's", {
   expect_identical(names(table), names(ref))
 })
 
+test_that("blur_comparison() without labels compares all images, as Python's", {
+  skip_if_no_vaelab()
+  x <- random_images(10)
+  table <- blur_comparison(x, NULL, list(half = x / 2))
+  expect_identical(table$group, "all images")
+  expect_identical(table$n, 10L)
+  ref <- py_vaelab()$blur_comparison(x, NULL, list(half = x / 2))$to_dict(orient = "list")
+  expect_equal(table$t_statistic, as.double(ref$t_statistic), tolerance = 1e-10)
+})
+
 test_that("blur_comparison() accepts groups and rejects bad ones", {
   skip_if_no_vaelab()
   x <- random_images(10)
