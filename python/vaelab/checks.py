@@ -143,12 +143,14 @@ def as_labels(y, n: int | None = None, name: str = "labels") -> np.ndarray:
     return arr
 
 
-def as_labelled(data, name: str = "validation_data") -> tuple[np.ndarray, np.ndarray]:
-    """Return a pair ``(images, labels)`` checked as :func:`as_images` and :func:`as_labels`."""
+def as_labelled(data, name: str = "validation_data", shape=IMAGE_SHAPE
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Return a pair ``(images, labels)`` checked as :func:`as_images` (of `shape`) and
+    :func:`as_labels`."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"{name}: expected a pair (images, labels), got {type(data).__name__}"
                          + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
-    images = as_images(data[0], f"{name} images")
+    images = as_images(data[0], f"{name} images", shape=shape)
     return images, as_labels(data[1], n=images.shape[0], name=f"{name} labels")
 
 

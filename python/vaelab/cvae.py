@@ -1,5 +1,8 @@
 """The conditional VAE: the digit's one-hot label goes into the encoder and the decoder.
 
+Any set of ten classes will do (Fashion-MNIST's garments, CIFAR-10's objects): the models
+take the images' shape as the plain ones do (:mod:`vaelab.models`).
+
 Because the decoder is told which digit to draw, the latent vector is free to hold only the
 *style* (slant, thickness, width). Encoding an image with its own label and decoding it with
 another label therefore redraws it as another digit in the same handwriting: style transfer.
@@ -14,36 +17,49 @@ import keras
 import numpy as np
 from keras import layers
 
-from .checks import as_images, as_labelled, as_labels, positive_int
-from .inference import N_CLASSES, decode, encode, generate, is_conditional, one_hot
+from .checks import IMAGE_SHAPE, as_labelled, as_labels, positive_int
+from .inference import N_CLASSES, decode, encode, generate, is_conditional, model_images, one_hot
 from .layers import Sampling, VariationalLayer
-from .losses import check_recipe
+from .losses import check_likelihood, check_recipe
 from .metrics import predict_digits
-from .models import build_decoder, compile_vae, conv_features, set_seed
+from .models import (
+    as_image_shape,
+    build_decoder,
+    compile_vae,
+    conv_features,
+    set_seed,
+    strided_features,
+)
 from .training import fit_inputs
 
 
-def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder") -> keras.Model:
+def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder",
+                              input_shape=IMAGE_SHAPE) -> keras.Model:
     """``[image, one-hot label]`` -> ``[z_mean, z_log_var]``.
 
-    The convolutions are those of :func:`vaelab.build_encoder`; the label joins the
-    flattened features before the dense layer, so the encoder can leave the class out of z.
+    The convolutions are those of :func:`vaelab.build_encoder` for `input_shape`; the
+    label joins the flattened features before the dense layers, so the encoder can leave
+    the class out of z.
 
     Example:
         >>> [tuple(t.shape) for t in build_conditional_encoder(latent_dim=2).outputs]
         [(None, 2), (None, 2)]
     """
     latent_dim = positive_int(latent_dim, "latent_dim")
-    x = keras.Input(shape=(28, 28, 1), name="image")
+    input_shape = as_image_shape(input_shape)
+    x = keras.Input(shape=input_shape, name="image")
     y = keras.Input(shape=(N_CLASSES,), name="label")
-    h = layers.Concatenate()([conv_features(x), y])
-    h = layers.Dense(32, activation="relu")(h)
+    if input_shape == IMAGE_SHAPE:
+        h = layers.Dense(32, activation="relu")(layers.Concatenate()([conv_features(x), y]))
+    else:
+        h = layers.Concatenate()([layers.Flatten()(strided_features(x)), y])
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
     return keras.Model([x, y], [z_mean, z_log_var], name=name)
 
 
-def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder") -> keras.Model:
+def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder",
+                              output_shape=IMAGE_SHAPE) -> keras.Model:
     """``[z, one-hot label]`` -> image: the core decoder applied to z joined with the label.
 
     Example:
@@ -53,19 +69,20 @@ def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder") -> ker
     latent_dim = positive_int(latent_dim, "latent_dim")
     z = keras.Input(shape=(latent_dim,), name="z")
     y = keras.Input(shape=(N_CLASSES,), name="label")
-    body = build_decoder(latent_dim + N_CLASSES, name="decoder_body")
+    body = build_decoder(latent_dim + N_CLASSES, name="decoder_body", output_shape=output_shape)
     return keras.Model([z, y], body(layers.Concatenate()([z, y])), name=name)
 
 
 def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
-               seed: int | None = None, name: str = "cvae", jit_compile="auto") -> keras.Model:
+               seed: int | None = None, name: str = "cvae", jit_compile="auto",
+               input_shape=IMAGE_SHAPE, likelihood: str = "bernoulli") -> keras.Model:
     """The conditional VAE: plain VAE loss, with the one-hot label fed to encoder and decoder.
 
     Inputs are ``[images, one_hot(labels)]``; the loss is added by the core's
     :class:`~vaelab.layers.VariationalLayer`, so :func:`train_cvae` (or
     ``model.fit([images, one_hot(labels)], None)``) trains it. Sub-models: ``encoder`` and
     ``decoder``.
-    `jit_compile` works as in :func:`~vaelab.build_vae` (``"auto"``: XLA on TensorFlow).
+    `jit_compile`, `input_shape` and `likelihood` work as in :func:`~vaelab.build_vae`.
 
     Example:
         >>> cvae = build_cvae(latent_dim=2, seed=1)
@@ -73,14 +90,16 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
         [(None, 28, 28, 1), (None, 10)]
     """
     check_recipe(recipe)
+    check_likelihood(likelihood)
+    input_shape = as_image_shape(input_shape)
     set_seed(seed)
-    encoder = build_conditional_encoder(latent_dim)
-    decoder = build_conditional_decoder(latent_dim)
-    x = keras.Input(shape=(28, 28, 1), name="image")
+    encoder = build_conditional_encoder(latent_dim, input_shape=input_shape)
+    decoder = build_conditional_decoder(latent_dim, output_shape=input_shape)
+    x = keras.Input(shape=input_shape, name="image")
     y = keras.Input(shape=(N_CLASSES,), name="label")
     z_mean, z_log_var = encoder([x, y])
     z = Sampling(seed=seed, name="sampling")([z_mean, z_log_var])
-    out = VariationalLayer(recipe=recipe, name="variational")(
+    out = VariationalLayer(recipe=recipe, likelihood=likelihood, name="variational")(
         [x, decoder([z, y]), z_mean, z_log_var])
     model = keras.Model([x, y], out, name=name)
     return compile_vae(model, optimizer, jit_compile, xla_on_cpu=True)
@@ -89,7 +108,7 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
 def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size: int = 32,
                validation_data=None, seed: int | None = None, verbose="auto",
                callbacks=None) -> keras.callbacks.History:
-    """Train a conditional VAE on `images` with their digit `labels` (0..9).
+    """Train a conditional VAE on `images` with their class `labels` (0..9).
 
     `validation_data` is ``(images, labels)``. Stops with
     :class:`vaelab.TrainingDivergedError` if the loss becomes NaN.
@@ -98,10 +117,10 @@ def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size:
         >>> train_cvae(build_cvae(), x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
     """
     require_conditional(model)
-    x = as_images(images)
+    x = model_images(model, images)
     inputs = [x, one_hot(labels, n=x.shape[0])]
     if validation_data is not None:
-        vx, vy = as_labelled(validation_data)
+        vx, vy = as_labelled(validation_data, shape=x.shape[1:])
         validation_data = [vx, one_hot(vy)]
     if seed is not None:
         seed = positive_int(seed, "seed", minimum=0)
@@ -144,8 +163,8 @@ def style_transfer(model, images, source_label, target_label) -> np.ndarray:
 
     Each image is encoded with its `source_label` (one label for all images, or one per
     image) and the latent mean is decoded once per entry of `target_label` (one digit, or a
-    vector such as ``range(10)``). Returns an array (n_images, n_targets, 28, 28, 1): row i
-    holds image i redrawn as each target digit.
+    vector such as ``range(10)``). Returns an array (n_images, n_targets, height, width,
+    channels): row i holds image i redrawn as each target digit.
 
     Example:
         >>> gan = load_pretrained("cvaegan")  # doctest: +SKIP
@@ -153,7 +172,7 @@ def style_transfer(model, images, source_label, target_label) -> np.ndarray:
         (1, 10, 28, 28, 1)
     """
     require_conditional(model)
-    x = as_images(images, "images")
+    x = model_images(model, images)
     n = x.shape[0]
     source = as_labels(np.broadcast_to(np.atleast_1d(source_label), (n,))
                        if np.size(source_label) == 1 else source_label, n=n, name="source_label")
@@ -163,4 +182,4 @@ def style_transfer(model, images, source_label, target_label) -> np.ndarray:
     z = encode(model, x, source)
     m = targets.size
     out = decode(model, np.repeat(z, m, axis=0), np.tile(targets, n))
-    return out.reshape(n, m, 28, 28, 1)
+    return out.reshape((n, m) + out.shape[1:])

@@ -58,6 +58,22 @@ def test_train_cvae_lowers_the_loss():
         vaelab.train_cvae(model, x, y[:10], epochs=1, verbose=0)
 
 
+def test_a_colour_cvae_trains_on_ten_classes_and_transfers_style():
+    rng = np.random.default_rng(5)
+    x, y = rng.random((20, 32, 32, 3)).astype(np.float32), np.arange(20) % 10
+    cvae = vaelab.build_cvae(latent_dim=3, input_shape=(32, 32, 3), likelihood="gaussian",
+                             optimizer="adam", seed=2)
+    assert [tuple(t.shape) for t in cvae.inputs] == [(None, 32, 32, 3), (None, 10)]
+    history = vaelab.train_cvae(cvae, x, y, epochs=1, batch_size=10, verbose=0,
+                                validation_data=(x[:4], y[:4]))
+    assert np.isfinite(history.history["val_loss"]).all()
+    assert vaelab.style_transfer(cvae, x[:2], y[:2], [0, 5, 9]).shape == (2, 3, 32, 32, 3)
+    assert vaelab.generate(cvae, labels=[1, 2]).shape == (2, 32, 32, 3)
+    with pytest.raises(ValueError, match=r"images: expected shape \(n, 32, 32, 3\) for model "
+                                         r"'cvae', got \(2, 28, 28, 1\)"):
+        vaelab.train_cvae(cvae, synthetic_images(2), [0, 1], epochs=1)
+
+
 def test_conditional_inference_agrees_with_itself(cvae, images):
     x, y = images
     z = vaelab.encode(cvae, x, y)
