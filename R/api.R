@@ -27,9 +27,10 @@ api_contract <- list(
     available_pretrained = "weights_dir", manifest = "weights_dir"
   ),
   # Arguments only R has: keras's R convention of layer functions called on a tensor list.
-  # The loaders of image files read the first `n` into R arrays (Python streams them instead).
+  # The loaders of image files read the first `n` into R arrays, or with `stream = TRUE` give
+  # Python's ImageFiles, which Python's loaders always return.
   r_only_args = list(layer_sampling = "object", layer_variational = "object",
-                     load_image_folder = "n", load_celeba = "n"),
+                     load_image_folder = c("n", "stream"), load_celeba = c("n", "stream")),
   # Defaults that differ on purpose: R counts latent dimensions from 1, and R's paired
   # t-test runs in R unless asked for SciPy.
   r_defaults = list(

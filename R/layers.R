@@ -11,6 +11,9 @@
 #'   itself.
 #' @param recipe `"elbo"` (per-image sums, as in the article) or `"book"`
 #'   (pixel-mean cross-entropy and KL weight 5e-4, as in the book).
+#' @param likelihood The reconstruction term: `"bernoulli"` (binary
+#'   cross-entropy, the article's) or `"gaussian"` (half the squared error,
+#'   for colour photographs), as in [build_vae()].
 #' @param name Optional layer name.
 #' @return The output tensor, or the layer when `object` is missing.
 #' @export
@@ -27,8 +30,11 @@
 #' y <- layer_variational(list(input_img, z_decoded, z_mean, z_log_var), recipe = "book")
 #' vae <- keras$Model(input_img, y, name = "vae")
 #' vae$compile(optimizer = "rmsprop")
-layer_variational <- function(object, recipe = "elbo", name = NULL) {
+#' # For colour images, the Gaussian likelihood:
+#' layer_variational(likelihood = "gaussian")$likelihood
+layer_variational <- function(object, recipe = "elbo", likelihood = "bernoulli", name = NULL) {
   layer <- vaelab_call("layer_variational", recipe = as_scalar(recipe, "recipe"),
+                       likelihood = as_scalar(likelihood, "likelihood"),
                        name = as_scalar(name, "name"))
   apply_layer(layer, object, 4L, "list(x, x_decoded, z_mean, z_log_var)")
 }

@@ -1,17 +1,24 @@
 #' Draw rows of images
 #'
 #' One row per element of `rows`, e.g. originals, plain VAE and DFC VAE
-#' reconstructions, drawn with R graphics as white digits on black, labelled
-#' with the element names. `plot_interpolations()` draws interpolation rows
-#' such as `list("1 -> 5" = interpolate(vae, one, five))` the same way.
+#' reconstructions, drawn with R graphics and labelled with the element names:
+#' grey images in grey levels (MNIST's white digits on black), colour images
+#' in colour (channels red, green, blue). Images may have any size; each is
+#' drawn as large as its cell allows without stretching.
+#' `plot_interpolations()` draws interpolation rows such as
+#' `list("1 -> 5" = interpolate(vae, one, five))` the same way.
 #'
-#' @param rows A named list of image arrays `n x 28 x 28 x 1` (or one array).
+#' @param rows A named list of image arrays `n x height x width x channels`
+#'   with 1 or 3 channels (grey ones may leave out the last extent), or one
+#'   array.
 #' @param titles Optional titles of the columns.
 #' @return `rows`, invisibly.
 #' @export
 #' @examplesIf vaelab_available()
 #' x <- array(runif(5 * 28 * 28), c(5, 28, 28, 1))
 #' plot_images(list(noise = x, half = x / 2), titles = 1:5)
+#' faces <- synthetic_faces(4, seed = 1)
+#' plot_images(list(faces = faces$images, grey = faces$images[, , , 1, drop = FALSE]))
 plot_images <- function(rows, titles = NULL) {
   input <- rows
   if (!is.list(rows)) {
@@ -22,28 +29,48 @@ plot_images <- function(rows, titles = NULL) {
   rows <- lapply(seq_along(rows), function(i) {
     checked_images(rows[[i]], sprintf("rows[[%d]]", i), call)
   })
-  cell <- 30 # 28 pixels and a 2-pixel gap
+  # Every cell fits the largest image, with a gap of 1/14 of it (2 pixels at 28 x 28).
+  size <- apply(vapply(rows, function(r) dim(r)[2:3], integer(2)), 1, max)
+  cell <- size + max(size) / 14
   ncol <- max(vapply(rows, function(r) dim(r)[1], integer(1)))
   old <- graphics::par(mar = c(0.2, max(nchar(labels), 0) * 0.55 + 0.5,
                                if (is.null(titles)) 0.2 else 1.2, 0.2))
   on.exit(graphics::par(old))
   graphics::plot.new()
-  graphics::plot.window(xlim = c(0, ncol * cell), ylim = c(0, length(rows) * cell), asp = 1,
-                        xaxs = "i", yaxs = "i")
+  graphics::plot.window(xlim = c(0, ncol * cell[2]), ylim = c(0, length(rows) * cell[1]),
+                        asp = 1, xaxs = "i", yaxs = "i")
   for (r in seq_along(rows)) {
-    top <- (length(rows) - r + 1) * cell
+    middle <- (length(rows) - r + 0.5) * cell[1]
     for (k in seq_len(dim(rows[[r]])[1])) {
-      left <- (k - 1) * cell
-      graphics::rasterImage(grDevices::as.raster(rows[[r]][k, , , 1]), left + 1, top - 29,
-                            left + 29, top - 1, interpolate = FALSE)
+      draw_image(image_raster(rows[[r]], k), (k - 0.5) * cell[2], middle, size)
     }
-    graphics::mtext(labels[r], side = 2, at = top - cell / 2, las = 1, line = 0.2, cex = 0.8)
+    graphics::mtext(labels[r], side = 2, at = middle, las = 1, line = 0.2, cex = 0.8)
   }
   if (!is.null(titles)) {
-    graphics::mtext(as.character(titles), side = 3, at = (seq_along(titles) - 0.5) * cell,
+    graphics::mtext(as.character(titles), side = 3, at = (seq_along(titles) - 0.5) * cell[2],
                     line = 0.1, cex = 0.7)
   }
   invisible(input)
+}
+
+# Image k of an array n x height x width x channels as a raster: grey levels for 1 channel,
+# colours (grDevices::rgb() of the red, green and blue channels) for 3.
+image_raster <- function(images, k) {
+  d <- dim(images)
+  image <- array(images[k, , , , drop = FALSE], d[-1])
+  if (d[4] == 1) {
+    dim(image) <- d[2:3]
+  }
+  grDevices::as.raster(image)
+}
+
+# Draw a raster centred at (x, y), as large as fits a box `box` = c(height, width) without
+# stretching it.
+draw_image <- function(raster, x, y, box) {
+  scale <- min(box / dim(raster))
+  half <- dim(raster) * scale / 2
+  graphics::rasterImage(raster, x - half[2], y - half[1], x + half[2], y + half[1],
+                        interpolate = FALSE)
 }
 
 #' @rdname plot_images
@@ -55,18 +82,23 @@ plot_interpolations <- function(rows) {
 #' Draw the latent manifold as one image
 #'
 #' Tiles the grid of [latent_grid()] into one raster, white digits on black as
-#' in the book's figure, with the latent coordinates of rows and columns on
-#' the axes.
+#' in the book's figure (colour images in colour), with the latent coordinates
+#' of rows and columns on the axes.
 #'
-#' @param grid An array `n x n x 28 x 28 x 1` from [latent_grid()].
+#' @param grid An array `n x n x height x width x channels` from
+#'   [latent_grid()], grey or colour, of any size.
 #' @param quantiles The quantiles the grid was made with.
-#' @return The tiled image (a matrix), invisibly.
+#' @return The tiled image ([tile_grid()]: a matrix for grey images, an array
+#'   `rows x columns x 3` for colour ones), invisibly.
 #' @export
 #' @examplesIf vaelab_available()
 #' plot_manifold(latent_grid(build_vae(latent_dim = 2, seed = 1), n = 5))
+#' colour <- build_vae(latent_dim = 2, input_shape = c(32, 32, 3), seed = 1)
+#' plot_manifold(latent_grid(colour, n = 4))
 plot_manifold <- function(grid, quantiles = c(0.05, 0.95)) {
   image <- tile_grid(grid)
   n <- dim(grid)[1]
+  side <- dim(image)[1:2] / n
   values <- sprintf("%.2f", round(grid_values(n, quantiles), 2) + 0) # + 0 turns -0 into 0
   old <- graphics::par(mar = c(4, 4, 0.5, 0.5))
   on.exit(graphics::par(old))
@@ -75,10 +107,10 @@ plot_manifold <- function(grid, quantiles = c(0.05, 0.95)) {
                         xaxs = "i", yaxs = "i")
   graphics::rasterImage(grDevices::as.raster(image), 0, 0, ncol(image), nrow(image),
                         interpolate = FALSE)
-  at <- (seq_len(n) - 0.5) * 28
-  graphics::axis(1, at = at, labels = values, las = 2, cex.axis = 0.6)
+  at <- seq_len(n) - 0.5
+  graphics::axis(1, at = at * side[2], labels = values, las = 2, cex.axis = 0.6)
   # Row 1 of the grid is drawn at the top.
-  graphics::axis(2, at = rev(at), labels = values, las = 1, cex.axis = 0.6)
+  graphics::axis(2, at = rev(at) * side[1], labels = values, las = 1, cex.axis = 0.6)
   graphics::title(xlab = "latent dimension 2", ylab = "latent dimension 1", line = 3)
   invisible(image)
 }
@@ -120,7 +152,8 @@ plot_latent_scatter <- function(z, labels, dims = c(1, 2)) {
 #' reconstructions), for digits other than 1 and for 1 separately, as in the
 #' article.
 #'
-#' @param images An array `n x 28 x 28 x 1`.
+#' @param images An array `n x height x width x channels` (see
+#'   [laplacian_variance()]).
 #' @param labels Digit labels 0 to 9.
 #' @param blur A named list of Laplacian variances, one vector per set of
 #'   images, e.g. `list(original = v1, "plain VAE" = v2)`.
@@ -182,10 +215,12 @@ plot_laplacian_histograms <- function(blur, labels, bins = 50) {
 
 #' Draw edit rows: style transfer or attribute edits
 #'
-#' One row per image of an array `n x m x 28 x 28 x 1` from [style_transfer()]
-#' or [apply_attribute()], drawn with [plot_images()].
+#' One row per image of an array `n x m x height x width x channels` from
+#' [style_transfer()] or [apply_attribute()], drawn with [plot_images()]:
+#' grey or colour, any size.
 #'
-#' @param edits An array `n x m x 28 x 28 x 1` (or `n x m x 28 x 28`).
+#' @param edits An array `n x m x height x width x channels` (grey edits may
+#'   leave out the last extent).
 #' @param column_titles Optional titles of the `m` columns (target digits,
 #'   strengths).
 #' @param row_names Optional names of the `n` rows.
@@ -194,8 +229,11 @@ plot_laplacian_histograms <- function(blur, labels, bins = 50) {
 #' @examplesIf vaelab_available()
 #' edits <- array(runif(2 * 3 * 28 * 28), c(2, 3, 28, 28, 1))
 #' plot_edit_rows(edits, column_titles = c(-1, 0, 1), row_names = c("a", "b"))
+#' faces <- array(runif(2 * 3 * 64 * 64 * 3), c(2, 3, 64, 64, 3))
+#' plot_edit_rows(faces, column_titles = c(-1, 0, 1))
 plot_edit_rows <- function(edits, column_titles = NULL, row_names = NULL) {
-  images <- vaelab_call("as_edits", edits = as_array(edits, "edits"), .module = "checks")
+  images <- vaelab_call("as_edits", edits = as_array(edits, "edits"), shape = NULL,
+                        .module = "checks")
   d <- dim(images)
   rows <- lapply(seq_len(d[1]), function(i) {
     array(images[i, , , , , drop = FALSE], d[-1])
@@ -205,10 +243,11 @@ plot_edit_rows <- function(edits, column_titles = NULL, row_names = NULL) {
   invisible(edits)
 }
 
-# Images as Python checks them, back in R as an array n x 28 x 28 x 1.
+# Images of any size as Python checks them, back in R as an array
+# n x height x width x channels (1 or 3 channels).
 checked_images <- function(images, name, call = sys.call(-1)) {
-  vaelab_call("as_images", x = as_images(images, name, call), name = name, .module = "checks",
-              .call = call)
+  vaelab_call("as_images", x = as_images(images, name, call), name = name, shape = NULL,
+              .module = "checks", .call = call)
 }
 
 checked_labels <- function(labels, n = NULL, call = sys.call(-1)) {

@@ -6,12 +6,18 @@
 #' naming the epoch and batch, if the loss becomes NaN or infinite.
 #'
 #' @param model A compiled VAE.
-#' @param images Training images, an array `n x 28 x 28 x 1` with values in
-#'   `[0, 1]`.
+#' @param images Training images with values in `[0, 1]`: an array
+#'   `n x height x width x channels` of the model's image shape
+#'   ([image_shape_of()]), e.g. `n x 28 x 28 x 1` for MNIST, or what
+#'   [load_celeba()], [load_image_folder()] or [synthetic_faces()] return
+#'   (their `images` are used). Give the loaders `stream = TRUE` to train on
+#'   image files read from disk one batch at a time instead, for sets larger
+#'   than R's memory (Python's `ImageFiles`, passed on as it is).
 #' @param epochs Passes over `images` (15 in the article, 10 in the book).
 #' @param batch_size Images per step (32 in the article, 16 in the book).
-#' @param validation_data Optional images evaluated after each epoch, or
-#'   `list(images, NULL)` as in the book.
+#' @param validation_data Optional images evaluated after each epoch (any of
+#'   the kinds `images` takes, but streamed files only when `images` are
+#'   streamed too), or `list(images, NULL)` as in the book.
 #' @param shuffle Shuffle `images` before each epoch.
 #' @param seed Optional seed of the shuffling.
 #' @param verbose `TRUE` (one line per epoch), `FALSE`, 0, 1, 2 or `"auto"`.
@@ -24,6 +30,10 @@
 #' x <- array(runif(256 * 28 * 28), c(256, 28, 28, 1))
 #' vae <- build_vae(latent_dim = 2, seed = 1)
 #' train_vae(vae, x, epochs = 2, batch_size = 64, verbose = FALSE)
+#' # Colour images of any size whose sides are multiples of 16:
+#' faces <- synthetic_faces(32, seed = 1, size = 32)
+#' face_vae <- build_vae(latent_dim = 8, input_shape = c(32, 32, 3), likelihood = "gaussian")
+#' train_vae(face_vae, faces, epochs = 1, batch_size = 16, verbose = FALSE)
 train_vae <- function(model, images, epochs = 15, batch_size = 32, validation_data = NULL,
                       shuffle = TRUE, seed = NULL, verbose = "auto") {
   history <- vaelab_call(

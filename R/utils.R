@@ -56,9 +56,14 @@ r_words <- function(message) {
   }
   message <- gsub("\\bNone\\b", "NULL", message, perl = TRUE)
   message <- gsub("\\['([^']*)'\\]", "[[\"\\1\"]]", message, perl = TRUE)
-  # A tuple of extents, e.g. (n, 28, 28, 1), (784,) or (n, m, 28, 28[, 1]), is a shape.
-  extent <- "(?:n|m|h|w|rows|cols|\\d+)"
-  shape <- sprintf("\\((%s(?:, %s)+(?:\\[, 1\\])?|%s,)\\)", extent, extent, extent)
+  # Python's keyword arguments in a hint, e.g. size=(64, 64), as R code: size = c(64, 64).
+  message <- gsub("\\b([a-z_]+)=\\(([^()]*)\\)", "\\1 = c(\\2)", message, perl = TRUE)
+  message <- gsub("\\b([a-z_]+)=(\\d)", "\\1 = \\2", message, perl = TRUE)
+  # A tuple of extents, e.g. (n, 28, 28, 1), (784,), (n, m, 28, 28[, 1]) or
+  # (n, height, width, channels), is a shape.
+  extent <- "(?:n|m|h|w|rows|cols|height|width|channels|\\d+)"
+  shape <- sprintf("(?<!\\w)\\((%s(?:, %s)+(?:\\[, (?:1|channels)\\])?|%s,)\\)", extent,
+                   extent, extent)
   tuples <- gregexpr(shape, message, perl = TRUE)
   regmatches(message, tuples) <- lapply(regmatches(message, tuples), function(found) {
     gsub(", ", " x ", gsub("^\\(|,?\\)$", "", found))
@@ -100,7 +105,12 @@ as_array <- function(x, name, call = sys.call(sys.parent())) {
   if (is.atomic(x) && !is.null(x) && is.null(dim(x)) && !is.character(x)) array(x) else x
 }
 
+# Images: an array, or what load_celeba(), load_image_folder() and synthetic_faces() return
+# (a list whose `images` are the array). Python objects such as an ImageFiles pass unchanged.
 as_images <- function(images, name = "images", call = sys.call(sys.parent())) {
+  if (is.list(images) && !is.data.frame(images) && "images" %in% names(images)) {
+    images <- images$images
+  }
   as_array(images, name, call)
 }
 
@@ -120,9 +130,10 @@ as_optional_labels <- function(labels, name = "labels", call = sys.call(sys.pare
   if (is.null(labels)) NULL else as_labels(labels, name, call)
 }
 
-# Validation data: images, or list(images, labels) (labels NULL for a VAE), as a Python pair.
+# Validation data: images (as as_images() takes them), or list(images, labels) (labels NULL
+# for a VAE), as a Python pair.
 as_validation_data <- function(data, call = sys.call(sys.parent())) {
-  if (is.null(data) || !is.list(data)) {
+  if (is.null(data) || !is.list(data) || "images" %in% names(data)) {
     return(if (is.null(data)) NULL else as_images(data, "validation_data", call))
   }
   if (length(data) == 2) {
@@ -144,7 +155,8 @@ is_whole_number <- function(x) {
     abs(x) <= .Machine$integer.max
 }
 
-# Whole numbers as Python ints: one becomes an int, several a tuple of ints (sizes, crops).
+# Whole numbers as Python ints: one becomes an int, several a tuple of ints (sizes, crops,
+# image shapes such as c(64, 64, 3)); NULL stays None.
 as_ints <- function(x, name, call = sys.call(sys.parent())) {
   no_na(x, name, call)
   if (!is.numeric(x) || !all(is.finite(x)) || any(x != round(x))) {

@@ -30,21 +30,6 @@ test_that("load_mnist() checks its arguments and reports a missing folder", {
   expect_match(conditionMessage(err), "MNIST not found at path=")
 })
 
-# Official-format CIFAR-10 batches (tiny) written by Python's pickle, as the originals were.
-write_cifar_batches <- function(folder) {
-  dir.create(folder, showWarnings = FALSE, recursive = TRUE)
-  reticulate::py_run_string(sprintf(paste(
-    "import pickle, numpy as np",
-    "names = ['data_batch_%%d' %% i for i in range(1, 6)] + ['test_batch']",
-    "for number, name in enumerate(names, start=1):",
-    "    data = np.zeros((2, 3, 32, 32), np.uint8)",
-    "    data[:, 0] = 10 * number",
-    "    batch = {b'labels': [number %% 10, 1], b'data': data.reshape(2, 3072)}",
-    "    open(%s + '/' + name, 'wb').write(pickle.dumps(batch, protocol=2))",
-    sep = "\n"), deparse(folder)))
-  folder
-}
-
 test_that("load_cifar10() returns R arrays n x 32 x 32 x 3 from the official batches", {
   skip_if_no_vaelab()
   folder <- write_cifar_batches(tempfile("cifar"))

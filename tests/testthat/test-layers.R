@@ -39,3 +39,23 @@ test_that("the layers check their inputs", {
   expect_error(layer_variational(recipe = "mean"), "recipe: expected one of",
                class = "vaelab_ValueError")
 })
+
+test_that("layer_variational() takes the likelihood of the reconstruction term", {
+  skip_if_no_vaelab()
+  expect_identical(layer_variational()$likelihood, "bernoulli")
+  expect_identical(layer_variational(likelihood = "gaussian", recipe = "book")$likelihood,
+                   "gaussian")
+  expect_error(layer_variational(likelihood = "poisson"), "likelihood: expected one of",
+               class = "vaelab_ValueError")
+  # The Gaussian term is half the squared error, summed over each image's pixels ("elbo").
+  keras <- reticulate::import("keras")
+  x <- array(0, c(2, 2, 2, 1))
+  decoded <- x
+  decoded[1, 1, 1, 1] <- 1
+  decoded[1, 2, 2, 1] <- 0.5
+  decoded[2, 1, 2, 1] <- 0.2
+  term <- layer_variational(likelihood = "gaussian")$reconstruction(
+    list(reticulate::np_array(x, "float32"), reticulate::np_array(decoded, "float32")))
+  expect_equal(as.double(keras$ops$convert_to_numpy(term)), c(0.5 * 1.25, 0.5 * 0.04),
+               tolerance = 1e-6)
+})

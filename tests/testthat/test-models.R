@@ -72,3 +72,56 @@ test_that("models and weights survive a save and a load", {
   expect_error(load_weights(build_vae(latent_dim = 3), weights), "another latent_dim",
                class = "vaelab_ValueError")
 })
+
+test_that("input_shape chooses the architecture, and image_shape_of() reads it back", {
+  skip_if_no_vaelab()
+  encoder <- build_encoder(latent_dim = 3, input_shape = c(64, 64, 3))
+  decoder <- build_decoder(latent_dim = 3, output_shape = c(32, 48, 1))
+  expect_identical(encoder$input_shape, list(NULL, 64L, 64L, 3L))
+  expect_identical(decoder$output_shape, list(NULL, 32L, 48L, 1L))
+  expect_identical(image_shape_of(encoder), c(64L, 64L, 3L))
+  expect_identical(image_shape_of(decoder), c(32L, 48L, 1L))
+  expect_identical(image_shape_of(build_vae(latent_dim = 2)), c(28L, 28L, 1L))
+  vae <- build_vae(latent_dim = 2, input_shape = c(32, 32, 3), likelihood = "gaussian")
+  expect_identical(image_shape_of(vae), c(32L, 32L, 3L))
+  expect_identical(vae$get_layer("variational")$likelihood, "gaussian")
+  expect_identical(build_vae(latent_dim = 2)$get_layer("variational")$likelihood, "bernoulli")
+  # The DFC paper's architecture has batch normalisation; the article's has none.
+  has_batch_norm <- function(model) {
+    any(vapply(model$get_layer("encoder")$layers, function(l) {
+      inherits(l, "keras.src.layers.normalization.batch_normalization.BatchNormalization")
+    }, logical(1)))
+  }
+  expect_true(has_batch_norm(vae))
+  expect_false(has_batch_norm(build_vae(latent_dim = 2)))
+})
+
+test_that("a bad input_shape or likelihood is Python's classed error, in R's words", {
+  skip_if_no_vaelab()
+  expect_error(build_vae(input_shape = c(30, 30, 3)),
+               "input_shape: expected 28 x 28 x 1 .* e\\.g\\. 64 x 64 x 3; got 30 x 30 x 3",
+               class = "vaelab_ValueError")
+  expect_error(build_encoder(input_shape = c(64, 64, 2)), "1 or 3 channels",
+               class = "vaelab_ValueError")
+  expect_error(build_decoder(output_shape = c(64, 64)), "output_shape: expected",
+               class = "vaelab_ValueError")
+  expect_error(build_vae(likelihood = "laplace"), "likelihood: expected one of",
+               class = "vaelab_ValueError")
+  expect_error(build_vae(input_shape = c(64, NA, 3)), "input_shape: contains NA",
+               class = "vaelab_input_error")
+  expect_error(image_shape_of("vae"), class = "vaelab_error")
+})
+
+test_that("build_dfc_vae() takes its image shape from the perceptual model", {
+  skip_if_no_vaelab()
+  features <- tiny_perceptual_model(c(64, 64, 3))
+  dfc <- build_dfc_vae(features, latent_dim = 4, seed = 1)
+  expect_identical(image_shape_of(dfc), c(64L, 64L, 3L))
+  expect_identical(image_shape_of(build_dfc_vae(features, latent_dim = 4,
+                                                input_shape = c(64, 64, 3))),
+                   c(64L, 64L, 3L))
+  expect_error(build_dfc_vae(features, input_shape = c(32, 32, 3)),
+               paste("input_shape: 32 x 32 x 3 differs from the perceptual model's input shape",
+                     "64 x 64 x 3"),
+               class = "vaelab_ValueError")
+})

@@ -9,6 +9,12 @@ test_that("conversions change types only, leaving values for Python to judge", {
   expect_identical(vaelab:::as_labels(factor(c(3, 1, 9))), array(c(3, 1, 9)))
   expect_identical(dim(vaelab:::as_labels(7)), 1L)
   expect_identical(vaelab:::as_images(array(0.5, c(2, 28, 28))), array(0.5, c(2, 28, 28)))
+  # What the image loaders return counts as its images; data frames are left alone.
+  faces <- list(images = array(0.5, c(2, 8, 8, 3)), files = c("a.jpg", "b.jpg"))
+  expect_identical(vaelab:::as_images(faces), faces$images)
+  expect_identical(vaelab:::as_validation_data(faces), faces$images)
+  expect_identical(vaelab:::as_images(data.frame(images = 1:2)), data.frame(images = 1:2))
+  expect_null(vaelab:::as_ints(NULL, "input_shape"))
   expect_identical(vaelab:::as_verbose(TRUE), 2L)
   expect_identical(vaelab:::as_verbose(FALSE), 0L)
   expect_identical(vaelab:::as_verbose("auto"), "auto")
@@ -17,6 +23,13 @@ test_that("conversions change types only, leaving values for Python to judge", {
   expect_identical(vaelab:::as_layer(2), 1L)
   expect_identical(vaelab:::py_index(c(1, 3), "dims"), c(0L, 2L))
   expect_identical(vaelab:::py_index(c(1, 2.5), "dims"), c(1, 2.5))
+})
+
+test_that("an image shape becomes a tuple of Python ints", {
+  skip_if_no_vaelab()
+  shape <- vaelab:::as_ints(c(64, 64, 3), "input_shape")
+  expect_s3_class(shape, "python.builtin.tuple")
+  expect_identical(reticulate::py_to_r(shape), list(64L, 64L, 3L))
 })
 
 test_that("R's NA is refused in R, naming the argument", {
@@ -46,6 +59,14 @@ test_that("Python's messages are put in R's words", {
                    "convert them with storage.mode(x) <- \"double\"")
   expect_identical(words("expected True or False, got None (one per image)"),
                    "expected TRUE or FALSE, got NULL (one per image)")
+  expect_identical(words("images: expected shape (n, 64, 64, 3) for model 'v', got (2, 28, 28, 1)"),
+                   "images: expected shape n x 64 x 64 x 3 for model 'v', got 2 x 28 x 28 x 1")
+  expect_identical(words("rows: expected shape (n, height, width, channels) or (n, height, width)"),
+                   "rows: expected shape n x height x width x channels or n x height x width")
+  expect_identical(words("edits: expected shape (n, m, height, width[, channels])"),
+                   "edits: expected shape n x m x height x width[ x channels]")
+  expect_identical(words("expects (64, 64, 3); load them with size=(64, 64) and channels=3"),
+                   "expects 64 x 64 x 3; load them with size = c(64, 64) and channels = 3")
 })
 
 test_that("the R and Python names of a wrapper come from one table", {
@@ -68,6 +89,17 @@ test_that("images cross the bridge pixel by pixel, both ways", {
   expect_identical(reticulate::py_to_r(seen[1L][4L][6L][0L]), x[2, 5, 7, 1])
   # And back: the same array returned to R, indices unchanged.
   expect_identical(reticulate::py_to_r(seen), x)
+})
+
+test_that("colour images cross the bridge with their channels in place", {
+  skip_if_no_vaelab()
+  x <- array(0, c(2, 4, 5, 3))
+  x[2, 3, 4, ] <- c(0.25, 0.5, 0.75) # one pixel: red, green and blue
+  seen <- reticulate::import("vaelab.checks", convert = FALSE)$as_images(x, shape = NULL)
+  pixel <- reticulate::py_eval("lambda a: [float(v) for v in a[1, 2, 3, :]]")
+  expect_identical(unlist(pixel(seen)), c(0.25, 0.5, 0.75))
+  total <- reticulate::py_eval("lambda a: float(a.sum())")
+  expect_identical(total(seen), 1.5)
 })
 
 test_that("R images reach NumPy without a copy", {
