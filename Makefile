@@ -16,7 +16,7 @@ ifdef VAELAB_DATA
 export VAELAB_DATA := $(abspath $(VAELAB_DATA))
 endif
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
-          r-cran-rmarkdown r-cran-roxygen2 r-cran-lintr pandoc qpdf
+          r-cran-rmarkdown r-cran-roxygen2 r-cran-lintr r-cran-png pandoc qpdf
 # The documentation site and its browser check.
 SITE_DEBS := r-cran-pkgdown chromium
 SITE   := site

@@ -2,14 +2,16 @@
 #'
 #' The plain VAE with the digit's one-hot label fed to the encoder and to the
 #' decoder. Told which digit to draw, the decoder leaves the latent vector free
-#' to hold the handwriting alone, which makes [style_transfer()] possible.
+#' to hold the handwriting alone, which makes [style_transfer()] possible. Any
+#' ten classes will do, at any image shape (`input_shape`), e.g. CIFAR-10's
+#' objects at `c(32, 32, 3)`.
 #' [encode()], [decode()], [reconstruct()] and [generate()] take its labels.
 #'
 #' @inheritParams build_vae
 #' @param model A conditional VAE from `build_cvae()`.
-#' @param images Training images, an array `n x 28 x 28 x 1` with values in
-#'   `[0, 1]`.
-#' @param labels Their digit labels 0 to 9.
+#' @param images Training images, an array `n x height x width x channels`
+#'   of the model's image shape, with values in `[0, 1]`.
+#' @param labels Their class labels 0 to 9.
 #' @param epochs,batch_size Passes over the data, and images per step.
 #' @param validation_data Optional `list(images, labels)` evaluated after each
 #'   epoch.
@@ -26,8 +28,12 @@
 #' cvae <- build_cvae(latent_dim = 2, seed = 1)
 #' train_cvae(cvae, x, rep(0:7, 8), epochs = 1, batch_size = 32, verbose = FALSE)
 build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
-                       name = "cvae", jit_compile = "auto") {
-  build_vae_like("build_cvae", latent_dim, recipe, optimizer, seed, name, jit_compile)
+                       name = "cvae", jit_compile = "auto", input_shape = c(28, 28, 1),
+                       likelihood = "bernoulli") {
+  call <- sys.call()
+  build_vae_like("build_cvae", latent_dim, recipe, optimizer, seed, name, jit_compile,
+                 call = call, input_shape = as_ints(input_shape, "input_shape", call),
+                 likelihood = as_scalar(likelihood, "likelihood", call))
 }
 
 #' @rdname build_cvae

@@ -86,3 +86,17 @@ test_that("the shipped conditional VAE-GAN redraws 50 test 7s as every digit", {
   # Another machine's arithmetic may move an image across the classifier's boundary.
   expect_lte(max(abs(per_target - unlist(recorded$per_target))), 1 / 50 + 1e-9)
 })
+
+test_that("a colour conditional VAE trains from R and transfers style at its shape", {
+  skip_if_no_vaelab()
+  x <- array(runif(20 * 32 * 32 * 3), c(20, 32, 32, 3))
+  cvae <- build_cvae(latent_dim = 3, input_shape = c(32, 32, 3), likelihood = "gaussian",
+                     optimizer = "adam", seed = 2)
+  expect_identical(image_shape_of(cvae), c(32L, 32L, 3L))
+  history <- train_cvae(cvae, x, rep(0:9, 2), epochs = 1, batch_size = 10, verbose = FALSE)
+  expect_true(is.finite(history$loss))
+  expect_identical(dim(style_transfer(cvae, x[1:2, , , , drop = FALSE], c(0, 1), c(4, 9))),
+                   c(2L, 2L, 32L, 32L, 3L))
+  expect_error(train_cvae(cvae, random_images(2), 0:1, epochs = 1),
+               "expected shape n x 32 x 32 x 3 for model 'cvae'", class = "vaelab_ValueError")
+})
