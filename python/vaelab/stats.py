@@ -125,6 +125,12 @@ def blur_comparison(images, labels, reconstructions: dict, groups: dict | None =
                              f"images (one per original image), got {blur[name].size}")
     y = as_labels(labels, n=blur["original"].size)
     masks = as_groups(default_groups(y) if groups is None else groups, y.size)
+    return paired_comparisons(blur, masks, conf_level)
+
+
+def paired_comparisons(blur: dict, masks: dict, conf_level: float = 0.95) -> pd.DataFrame:
+    """:func:`blur_comparison`'s table from checked Laplacian variances `blur` ({name:
+    values}) and boolean `masks` ({group: mask}): every pair of names, in every group."""
     rows = []
     for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):
