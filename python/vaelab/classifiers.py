@@ -98,9 +98,9 @@ def train_attribute_classifier(images, attributes, epochs: int = 5, batch_size: 
     `attributes` is a table with one row per image and one column per attribute, +1 where
     the image has it and -1 where it does not (CelebA's coding, as
     :func:`vaelab.synthetic_faces` and :func:`vaelab.load_celeba` give it): a DataFrame
-    whose column names are the attributes, or an array whose columns follow the model's
-    attributes (a new model's are :data:`vaelab.faces.FACE_ATTRIBUTES`). A new model takes
-    its image shape from `images`, its attributes from the DataFrame's columns, and
+    (or a dict of columns) whose column names are the attributes, or an array whose columns
+    follow the model's attributes (a new model's are :data:`vaelab.faces.FACE_ATTRIBUTES`).
+    A new model takes its image shape from `images`, its attributes from the table's, and
     `width` and `seed` as :func:`build_attribute_classifier`. `validation_data` is a pair
     ``(images, attributes)``.
 
@@ -110,8 +110,8 @@ def train_attribute_classifier(images, attributes, epochs: int = 5, batch_size: 
     """
     x = as_images(images, shape=None if model is None else _input_shape(model))
     if model is None:
-        names = (list(attributes.columns) if isinstance(attributes, pd.DataFrame)
-                 else list(FACE_ATTRIBUTES))
+        names = (list(as_attribute_table(attributes).columns)
+                 if isinstance(attributes, (pd.DataFrame, dict)) else list(FACE_ATTRIBUTES))
         model = build_attribute_classifier(x.shape[1:], names, width=width, seed=seed)
     y = _targets(attributes, model, x.shape[0], "attributes")
     if validation_data is not None:

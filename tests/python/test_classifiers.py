@@ -131,3 +131,6 @@ def test_a_new_model_takes_the_columns_of_a_table(faces):
     clf = vaelab.train_attribute_classifier(x, a[["Wearing_Hat", "Smiling"]], epochs=1,
                                             width=2, seed=1, verbose=0)
     assert vaelab.attribute_names(clf) == ["Wearing_Hat", "Smiling"]
+    from_dict = vaelab.train_attribute_classifier(
+        x, {"Eyeglasses": a["Eyeglasses"].to_numpy()}, epochs=1, width=2, seed=1, verbose=0)
+    assert vaelab.attribute_names(from_dict) == ["Eyeglasses"]
