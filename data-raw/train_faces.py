@@ -19,8 +19,8 @@ vectors (facenet's mean with minus mean without). Four models, each seeded:
 The paper's latent size is 100; 64 keeps the files small. Weights are stored as float16
 (the four files together under 12 MB) and every number is measured on the rounded weights,
 as load_pretrained() gives them. The manifest records the metrics on the 2,000 test faces
-and on the first 300 of them, which the test suite re-checks. About 35 minutes on two busy
-CPU cores (train_seconds in the manifest).
+and on the first 300 of them, which the test suite re-checks. 39 minutes on two CPU cores
+shared with other work (train_seconds in the manifest: the two VAEs take most of it).
 """
 
 import argparse
