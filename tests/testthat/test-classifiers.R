@@ -47,3 +47,24 @@ test_that("train_attribute_classifier() takes a data.frame of +1/-1 and says wha
   expect_error(train_attribute_classifier(x, missing, epochs = 1),
                "attributes\\[\\[\"Smiling\"\\]\\]: contains NA", class = "vaelab_input_error")
 })
+
+test_that("the shipped face models give Python's numbers in R, and the smile vector works", {
+  skip_if_no_pretrained("faces_dfc_vae")
+  entries <- manifest()
+  spec <- entries$faces_dfc_vae$test_faces
+  test <- synthetic_faces(spec$n, seed = spec$seed)
+  x <- test$images[1:300, , , , drop = FALSE]
+  a <- test$attributes[1:300, ]
+  evaluator <- load_pretrained("faces_evaluator")
+  expect_equal(attribute_accuracy(evaluator, x, a),
+               unlist(entries$faces_evaluator$subset_metrics$attribute_accuracy))
+  spec <- entries$faces_dfc_vae$vector_faces
+  vector_faces <- synthetic_faces(spec$n, seed = spec$seed)
+  dfc <- load_pretrained("faces_dfc_vae")
+  smile <- attribute_vectors(dfc, vector_faces$images, vector_faces$attributes)$Smiling
+  recorded <- entries$faces_dfc_vae$subset_metrics
+  effect <- attribute_effect(dfc, evaluator, x[a$Smiling == -1, , , , drop = FALSE], smile,
+                             unlist(recorded$strengths), "Smiling")
+  expect_equal(effect, unlist(recorded$attribute_effect$Smiling), tolerance = 1e-4)
+  expect_true(all(diff(effect) > 0))
+})
