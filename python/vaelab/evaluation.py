@@ -225,11 +225,14 @@ def attribute_effect(model, evaluator, images, vector, strengths, attribute: str
     (strength 0 is the plain reconstruction). Measure with a classifier other than a DFC
     VAE's perceptual model (:mod:`vaelab.classifiers` says why).
 
-    Example:
-        >>> plain = x_test[a_test["Smiling"] < 0]  # doctest: +SKIP
-        >>> attribute_effect(vae, evaluator, plain, smile, [0, 1, 2, 3],
-        ...                  "Smiling")  # doctest: +SKIP
-        array([0.03, 0.2 , 0.71, 0.93])
+    Example (the shipped DFC VAE on its test faces, its smile vector from its vector faces):
+        >>> x, a = synthetic_faces(2000, seed=20161003)  # doctest: +SKIP
+        >>> dfc = load_pretrained("faces_dfc_vae")  # doctest: +SKIP
+        >>> faces = synthetic_faces(2000, seed=20161004)  # doctest: +SKIP
+        >>> smile = attribute_vectors(dfc, *faces)["Smiling"]  # doctest: +SKIP
+        >>> attribute_effect(dfc, load_pretrained("faces_evaluator"), x[a["Smiling"] < 0],
+        ...                  smile, [0, 1, 2, 3], "Smiling").round(2)  # doctest: +SKIP
+        array([0.1 , 0.54, 0.82, 0.92])
     """
     names = attribute_names(evaluator)
     if attribute not in names:
