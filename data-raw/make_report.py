@@ -86,7 +86,10 @@ def faces_setup():
              f"faces_dfc_vae (perceptual model faces_classifier, layers "
              f"{', '.join(entries['faces_dfc_vae']['layers'])}); faces_evaluator reads the "
              f"attributes. The four weight files take {size:.1f} MB "
-             f"({entries['faces_vae']['dtype']}).\n\n{HEADER}\n"
+             f"({entries['faces_vae']['dtype']}). The DFC VAE keeps the features that the "
+             "plain VAE blurs away, but its reconstructions carry a fine grid of artefacts "
+             "(its loss compares features only, never pixels), which the Laplacian variance "
+             f"counts as sharpness too: see the figures.\n\n{HEADER}\n"
              "| --- | --- | --- | --- | --- | --- | --- |\n" + training_rows(faces))
     return setup, notes
 

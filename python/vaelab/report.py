@@ -199,10 +199,10 @@ def _faces_markdown(results, figures, notes="") -> str:
     for sharper, baseline in DFC_CLAIM:
         lines += findings(summary, sharper, baseline, measure="Attribute accuracy")
     for name, by_attribute in effects.items():
-        rising = [a for a, ps in by_attribute.items() if np.all(np.diff(ps) > 0)]
-        lines.append(f"- {name}: P(attribute) rises with every multiple for "
-                     f"{len(rising)} of {len(by_attribute)} attributes"
-                     + (f" ({', '.join(rising)})." if rising else "."))
+        added = [a for a, ps in by_attribute.items() if np.all(np.diff(ps) > 0) and ps[-1] > 0.5]
+        lines.append(f"- {name}: its vectors add {len(added)} of {len(by_attribute)} attributes "
+                     "(P(attribute) rises at every multiple and ends above 0.5)"
+                     + (f": {', '.join(added)}." if added else "."))
     lines += ["", "### Figures", ""] + [f"![{f[:-4]}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
 
