@@ -68,7 +68,7 @@ apply_attribute <- function(model, images, vector, strengths, labels = NULL) {
 #' does on CelebA. Add a multiple of one to faces with [apply_attribute()];
 #' measure how much of the attribute it adds with [attribute_effect()].
 #'
-#' @param model A vaelab VAE, e.g. `load_pretrained("faces_vae")`.
+#' @param model A vaelab VAE, e.g. `load_pretrained("faces_dfc_vae")`.
 #' @param images An array `n x height x width x channels` with values in
 #'   `[0, 1]`, of the model's image shape.
 #' @param attributes A data.frame with one row per image and one column per
@@ -79,12 +79,12 @@ apply_attribute <- function(model, images, vector, strengths, labels = NULL) {
 #' @export
 #' @examplesIf vaelab_available()
 #' faces <- synthetic_faces(200, seed = 1)
-#' vae <- load_pretrained("faces_vae")
-#' vectors <- attribute_vectors(vae, faces$images, faces$attributes)
+#' dfc <- load_pretrained("faces_dfc_vae")
+#' vectors <- attribute_vectors(dfc, faces$images, faces$attributes)
 #' names(vectors)
 #' plain <- faces$images[faces$attributes$Smiling == -1, , , , drop = FALSE]
-#' plot_edit_rows(apply_attribute(vae, plain[1:3, , , , drop = FALSE], vectors$Smiling, 0:3),
-#'                column_titles = 0:3)
+#' smiles <- apply_attribute(dfc, plain[1:3, , , , drop = FALSE], vectors$Smiling, 0:3)
+#' dim(smiles)
 attribute_vectors <- function(model, images, attributes) {
   vectors <- vaelab_call("attribute_vectors", model = as_model(model), images = as_images(images),
                          attributes = as_attribute_table(attributes))

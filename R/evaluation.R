@@ -82,12 +82,14 @@ data_frame <- function(table) {
 #' @examplesIf vaelab_available()
 #' faces <- synthetic_faces(200, seed = 1)
 #' vae <- load_pretrained("faces_vae")
+#' dfc <- load_pretrained("faces_dfc_vae")
 #' evaluator <- load_pretrained("faces_evaluator")
-#' smile <- attribute_vectors(vae, faces$images, faces$attributes)$Smiling
+#' smile <- attribute_vectors(dfc, faces$images, faces$attributes)$Smiling
 #' plain <- faces$images[faces$attributes$Smiling == -1, , , , drop = FALSE]
-#' attribute_effect(vae, evaluator, plain, smile, 0:3, "Smiling")
-#' result <- evaluate_faces(list("plain VAE" = vae), evaluator, faces$images,
-#'                          faces$attributes)
+#' attribute_effect(dfc, evaluator, plain, smile, 0:3, "Smiling")
+#' result <- evaluate_faces(list("plain VAE" = vae, "DFC VAE" = dfc), evaluator,
+#'                          faces$images, faces$attributes)
+#' result$mean_laplacian_variance
 #' result$attribute_accuracy
 evaluate_faces <- function(models, evaluator, images, attributes, vectors = NULL,
                            strengths = c(0, 1, 2, 3)) {
