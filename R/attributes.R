@@ -59,3 +59,34 @@ apply_attribute <- function(model, images, vector, strengths, labels = NULL) {
               vector = as_array(vector, "vector"), strengths = as_array(strengths, "strengths"),
               labels = as_optional_labels(labels))
 }
+
+#' Attribute vectors of named attributes, all at once
+#'
+#' Encodes `images` once and returns, for every column of `attributes`, the
+#' mean latent vector of the images with the attribute minus the mean of
+#' those without it ([attribute_vector()] for each column), as facenet's VAE
+#' does on CelebA. Add a multiple of one to faces with [apply_attribute()];
+#' measure how much of the attribute it adds with [attribute_effect()].
+#'
+#' @param model A vaelab VAE, e.g. `load_pretrained("faces_dfc_vae")`.
+#' @param images An array `n x height x width x channels` with values in
+#'   `[0, 1]`, of the model's image shape.
+#' @param attributes A data.frame with one row per image and one column per
+#'   attribute, +1 where the image has it and -1 where it does not, as
+#'   [synthetic_faces()] and [load_celeba()] give it.
+#' @return A named list of numeric vectors of length `latent_dim`, one per
+#'   attribute.
+#' @export
+#' @examplesIf vaelab_available()
+#' faces <- synthetic_faces(200, seed = 1)
+#' dfc <- load_pretrained("faces_dfc_vae")
+#' vectors <- attribute_vectors(dfc, faces$images, faces$attributes)
+#' names(vectors)
+#' plain <- faces$images[faces$attributes$Smiling == -1, , , , drop = FALSE]
+#' smiles <- apply_attribute(dfc, plain[1:3, , , , drop = FALSE], vectors$Smiling, 0:3)
+#' dim(smiles)
+attribute_vectors <- function(model, images, attributes) {
+  vectors <- vaelab_call("attribute_vectors", model = as_model(model), images = as_images(images),
+                         attributes = as_attribute_table(attributes))
+  lapply(vectors, as.double)
+}

@@ -4,8 +4,12 @@
 #' after checking their sha256 against the manifest. The models:
 #' `"classifier"` (the perceptual MNIST classifier), `"vae"` and `"dfc_vae"`
 #' (latent size 5, the article's loss), `"vae_2d"` (latent size 2, the book's
-#' loss), and the conditional models. `available_pretrained()` lists those
-#' shipped with this installation.
+#' loss), and the conditional models. On 64 x 64 synthetic faces
+#' ([synthetic_faces()]): `"faces_classifier"` (an attribute classifier, the
+#' perceptual model of `"faces_dfc_vae"`), `"faces_evaluator"` (a second one,
+#' trained apart, to measure the VAEs with), `"faces_vae"` and
+#' `"faces_dfc_vae"`; [manifest()] gives their training and measurements.
+#' `available_pretrained()` lists those shipped with this installation.
 #'
 #' @param name The name of a shipped model, one of `available_pretrained()`.
 #' @return `load_pretrained()`: a Keras model. `available_pretrained()`: a

@@ -15,8 +15,15 @@ from .output import import_backend as _import_backend
 
 _import_backend()  # before any module imports Keras: see vaelab.output
 
-from .attributes import apply_attribute, attribute_vector, ink_mass, slant
+from .attributes import apply_attribute, attribute_vector, attribute_vectors, ink_mass, slant
 from .cifar import load_cifar10
+from .classifiers import (
+    attribute_accuracy,
+    attribute_names,
+    attribute_probabilities,
+    build_attribute_classifier,
+    train_attribute_classifier,
+)
 from .cvae import (
     build_conditional_decoder,
     build_conditional_encoder,
@@ -34,7 +41,7 @@ from .distances import (
     image_features,
     kernel_inception_distance,
 )
-from .evaluation import compare_sharpness
+from .evaluation import attribute_effect, compare_sharpness, evaluate_faces
 from .faces import synthetic_faces, write_celeba_layout
 from .inference import (
     decode,
@@ -97,11 +104,14 @@ from .vaegan import VAEGAN, build_discriminator, build_vaegan, train_vaegan
 
 # The public API: what the R package wraps, or lists as Python-only.
 __all__ = [
-    "apply_attribute", "attribute_vector", "available_pretrained", "blur_comparison",
+    "apply_attribute", "attribute_accuracy", "attribute_effect", "attribute_names",
+    "attribute_probabilities", "attribute_vector", "attribute_vectors", "available_pretrained",
+    "blur_comparison", "build_attribute_classifier",
     "build_conditional_decoder", "build_conditional_encoder", "build_cvae", "build_decoder",
     "build_dfc_vae", "build_discriminator", "build_encoder", "build_perceptual_model",
     "build_vae", "build_vaegan", "classifier_accuracy", "cohens_dz", "compare_sharpness",
     "decode", "download_fashion_mnist", "download_mnist", "encode", "encode_distribution",
+    "evaluate_faces",
     "feature_extractor", "frechet_distance", "generate", "generation_accuracy",
     "generation_scores", "grid_values", "image_features", "image_shape_of", "ImageFiles",
     "ink_mass", "interpolate", "is_conditional", "kernel_inception_distance", "KIDResult",
@@ -113,7 +123,8 @@ __all__ = [
     "plot_laplacian_boxplot", "plot_laplacian_histograms", "plot_latent_scatter",
     "plot_manifold", "predict_digits", "read_idx", "read_image", "reconstruct",
     "reconstruction_errors", "Sampling", "save_figure", "save_model", "save_weights", "slant",
-    "style_transfer", "synthetic_faces", "tile_grid", "train_cvae", "train_perceptual_model",
+    "style_transfer", "synthetic_faces", "tile_grid", "train_attribute_classifier",
+    "train_cvae", "train_perceptual_model",
     "train_vae", "train_vaegan", "TrainingDivergedError", "TTestResult", "VAEGAN",
     "VariationalLayer", "VGG19_LAYER_SETS", "vgg19_perceptual_model", "wilcoxon_test",
     "WilcoxonResult", "write_celeba_layout",

@@ -10,13 +10,16 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .checks import IMAGE_SHAPE
+from .classifiers import build_attribute_classifier
 from .cvae import build_cvae
 from .data import sha256_file
 from .models import build_dfc_vae, build_perceptual_model, build_vae
 from .vaegan import build_vaegan
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-PRETRAINED = ("classifier", "vae", "dfc_vae", "vae_2d", "cvae", "cvaegan")
+PRETRAINED = ("classifier", "vae", "dfc_vae", "vae_2d", "cvae", "cvaegan", "faces_classifier",
+              "faces_evaluator", "faces_vae", "faces_dfc_vae")
 
 
 def manifest(weights_dir=None) -> dict:
@@ -59,6 +62,12 @@ def load_pretrained(name: str, weights_dir=None) -> keras.Model:
     Names: ``classifier`` (the perceptual MNIST classifier), ``vae`` and ``dfc_vae``
     (latent_dim 5, the article's recipe), ``vae_2d`` (latent_dim 2, the book's recipe),
     ``cvae`` and ``cvaegan`` (conditional VAE and conditional VAE-GAN, latent_dim 8).
+    On 64 x 64 synthetic faces (:func:`vaelab.synthetic_faces`): ``faces_classifier`` (the
+    attribute classifier, perceptual model of ``faces_dfc_vae``), ``faces_evaluator`` (a
+    second attribute classifier, trained apart, that measures the VAEs), ``faces_vae`` and
+    ``faces_dfc_vae`` (the DFC paper's architecture; their manifest entries give the
+    latent size, the training and the measurements). Weights stored as float16 come back
+    as the model's float32.
 
     Example:
         >>> vae = load_pretrained("vae")  # doctest: +SKIP
@@ -160,9 +169,14 @@ def _build(entry: dict, weights_dir):
     arch = entry["architecture"]
     if arch == "perceptual_model":
         return build_perceptual_model()
+    if arch == "attribute_classifier":
+        return build_attribute_classifier(entry["input_shape"], entry["attributes"],
+                                          width=entry["width"])
     if arch == "vae":
-        return build_vae(latent_dim=entry["latent_dim"], recipe=entry.get("recipe", "elbo"))
-    if arch == "dfc_vae":
+        return build_vae(latent_dim=entry["latent_dim"], recipe=entry.get("recipe", "elbo"),
+                         input_shape=entry.get("input_shape", IMAGE_SHAPE),
+                         likelihood=entry.get("likelihood", "bernoulli"))
+    if arch == "dfc_vae":  # its image shape is the perceptual model's
         classifier = load_pretrained(entry["perceptual_model"], weights_dir)
         return build_dfc_vae(classifier, latent_dim=entry["latent_dim"],
                              layers=entry["layers"], layer_weights=entry["layer_weights"],

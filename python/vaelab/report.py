@@ -11,10 +11,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .attributes import apply_attribute
 from .cvae import style_transfer
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_faces
 from .files import write_text
-from .inference import interpolate, is_conditional, latent_grid
+from .inference import interpolate, is_conditional, latent_grid, reconstruct
 from .output import progress
 from .plots import (
     plot_edit_rows,
@@ -45,7 +46,8 @@ def showcase_indices(labels) -> list:
 def write_report(out, models: dict, classifier, images, labels, manifold_model=None,
                  title: str = "vaelab report", notes: str = "", claims=DFC_CLAIM,
                  generated_per_class: int = 100, generation=None,
-                 transferred_sevens: int = 50) -> Path:
+                 transferred_sevens: int = 50, faces: dict | None = None,
+                 faces_notes: str = "") -> Path:
     """Evaluate `models` and write ``report.md``, ``metrics.json`` and figures under `out`.
 
     `claims` lists the ``(sharper, baseline)`` pairs of model names whose claim the
@@ -53,6 +55,9 @@ def write_report(out, models: dict, classifier, images, labels, manifold_model=N
     generated digits' classifier accuracy (`generated_per_class` per digit) and of their
     style transfers (the first `transferred_sevens` 7s as every digit). `generation`,
     scores from :func:`vaelab.distances.generation_scores`, adds a table of FID and KID.
+    `faces`, the arguments of :func:`vaelab.evaluate_faces` (``models``, ``evaluator``,
+    ``images``, ``attributes`` and ``vectors``), adds a section on face models, after
+    `faces_notes`, with its figures, and its numbers under ``"faces"`` in metrics.json.
     Every file is written atomically. Returns the report's path.
 
     Example:
@@ -82,11 +87,17 @@ def write_report(out, models: dict, classifier, images, labels, manifold_model=N
     figures["laplacian_histograms.png"] = plot_laplacian_histograms(evaluation.blur, labels)
     if manifold_model is not None:
         figures["manifold.png"] = plot_manifold(latent_grid(manifold_model, n=15))
-    for file, fig in figures.items():
+    face_figures, section = {}, ""
+    if faces is not None:
+        measured = evaluate_faces(**faces)
+        results["faces"] = {**measured, "tests": measured["tests"].to_dict(orient="records")}
+        face_figures = _face_figures(faces, measured.get("strengths"))
+        section = _faces_markdown(results["faces"], list(face_figures), faces_notes)
+    for file, fig in {**figures, **face_figures}.items():
         save_figure(fig, out / file)
         plt.close(fig)
     write_text(out / "metrics.json", json.dumps(_json_safe(results), indent=2) + "\n")
-    report = _markdown(results, list(figures), title, notes, claims)
+    report = _markdown(results, list(figures), title, notes, claims) + section
     return write_text(out / "report.md", report)
 
 
@@ -102,15 +113,7 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
               "| --- |" + " --- |" * len(names)]
     for group, means in groups.items():
         lines.append(f"| {group} | " + " | ".join(f"{means[n]:.4f}" for n in names) + " |")
-    lines += ["", "## Paired tests (a - b)", "",
-              "| group | a | b | mean diff | t | df | p (t) | 95% CI | p (Wilcoxon) | d_z |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for t in results["tests"]:
-        lines.append(
-            f"| {t['group']} | {t['a']} | {t['b']} | {t['mean_difference']:.4f} | "
-            f"{t['t_statistic']:.2f} | {t['df']:.0f} | {format_p(t['t_pvalue'])} | "
-            f"[{t['ci_low']:.4f}, {t['ci_high']:.4f}] | {format_p(t['wilcoxon_pvalue'])} | "
-            f"{t['cohens_dz']:.2f} |")
+    lines += ["", "## Paired tests (a - b)", ""] + _tests_table(results["tests"])
     lines += ["", "## Recognisability and reconstruction error", "",
               "| images | classifier accuracy | BCE per pixel | MSE per pixel |",
               "| --- | --- | --- | --- |"]
@@ -128,6 +131,79 @@ def _markdown(results, figures, title, notes, claims=DFC_CLAIM):
         lines += findings(results, sharper, baseline)
     lines += ["", "## Figures", ""]
     lines += [f"![{f[:-4]}]({f})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+def _tests_table(tests) -> list:
+    """A table of paired tests, one row each (the records of :func:`vaelab.blur_comparison`)."""
+    lines = ["| group | a | b | mean diff | t | df | p (t) | 95% CI | p (Wilcoxon) | d_z |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for t in tests:
+        lines.append(
+            f"| {t['group']} | {t['a']} | {t['b']} | {t['mean_difference']:.4f} | "
+            f"{t['t_statistic']:.2f} | {t['df']:.0f} | {format_p(t['t_pvalue'])} | "
+            f"[{t['ci_low']:.4f}, {t['ci_high']:.4f}] | {format_p(t['wilcoxon_pvalue'])} | "
+            f"{t['cohens_dz']:.2f} |")
+    return lines
+
+
+def _face_figures(faces, strengths) -> dict:
+    """The faces section's figures: reconstructions of the first eight faces, and for each
+    model with vectors, each attribute added to the first face without it, by `strengths`."""
+    x, table = np.asarray(faces["images"]), faces["attributes"]
+    models, vectors = faces["models"], faces.get("vectors") or {}
+    figures = {"faces_reconstructions.png": plot_images(
+        {"original": x[:8], **{name: reconstruct(m, x[:8]) for name, m in models.items()}})}
+    for name, by_attribute in vectors.items():
+        rows = [apply_attribute(models[name], x[np.flatnonzero(table[a].to_numpy() < 0)[:1]],
+                                v, strengths)[0] for a, v in by_attribute.items()]
+        figures[f"faces_attributes_{_slug(name)}.png"] = plot_edit_rows(
+            np.stack(rows), column_titles=strengths, row_names=[f"+ {a}" for a in by_attribute])
+    return figures
+
+
+def _faces_markdown(results, figures, notes="") -> str:
+    """The faces section: sharpness, paired tests, attribute accuracy and attribute edits."""
+    lines = ["", "## Faces: plain VAE and DFC VAE on synthetic faces", ""]
+    if notes:
+        lines += [notes, ""]
+    accuracy, error = results["attribute_accuracy"], results["reconstruction_error"]
+    lines += [f"Evaluated on {results['n_images']} test faces; the attributes are read by an "
+              "evaluator trained apart from the DFC VAE's perceptual model.", "",
+              "| images | mean Laplacian variance | attribute accuracy (mean) | MSE per pixel |",
+              "| --- | --- | --- | --- |"]
+    for name, blur in results["mean_laplacian_variance"].items():
+        mse = f"{error[name]['mse']:.4f}" if name in error else "-"
+        lines.append(f"| {name} | {blur:.5f} | {accuracy[name]['mean']:.4f} | {mse} |")
+    lines += ["", "### Paired tests of sharpness (a - b)", ""] + _tests_table(results["tests"])
+    names = [a for a in next(iter(accuracy.values())) if a != "mean"]
+    lines += ["", "### Attribute accuracy of the reconstructions", "",
+              "| images | " + " | ".join(names) + " | mean |",
+              "| --- |" + " --- |" * (len(names) + 1)]
+    for name, acc in accuracy.items():
+        lines.append(f"| {name} | " + " | ".join(f"{acc[a]:.3f}" for a in names)
+                     + f" | {acc['mean']:.3f} |")
+    effects = results.get("attribute_effect", {})
+    strengths = results.get("strengths", [])
+    for name, by_attribute in effects.items():
+        lines += ["", f"### Attribute vectors of the {name}", "",
+                  "The evaluator's mean P(attribute) on the test faces without the attribute, "
+                  "per multiple of its vector added (0: the reconstruction).", "",
+                  "| attribute | " + " | ".join(f"{s:g}" for s in strengths) + " |",
+                  "| --- |" + " --- |" * len(strengths)]
+        lines += [f"| {a} | " + " | ".join(f"{p:.3f}" for p in ps) + " |"
+                  for a, ps in by_attribute.items()]
+    summary = {"classifier_accuracy": {n: a["mean"] for n, a in accuracy.items()},
+               "tests": results["tests"]}
+    lines += ["", "### Findings", ""]
+    for sharper, baseline in DFC_CLAIM:
+        lines += findings(summary, sharper, baseline, measure="Attribute accuracy")
+    for name, by_attribute in effects.items():
+        added = [a for a, ps in by_attribute.items() if np.all(np.diff(ps) > 0) and ps[-1] > 0.5]
+        lines.append(f"- {name}: its vectors add {len(added)} of {len(by_attribute)} attributes "
+                     "(P(attribute) rises at every multiple and ends above 0.5)"
+                     + (f": {', '.join(added)}." if added else "."))
+    lines += ["", "### Figures", ""] + [f"![{f[:-4]}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
 
 
@@ -162,11 +238,13 @@ def _generation_table(scores) -> list:
     return lines
 
 
-def findings(results, sharper="DFC VAE", baseline="plain VAE", alpha=1e-10) -> list:
+def findings(results, sharper="DFC VAE", baseline="plain VAE", alpha=1e-10,
+             measure="Classifier accuracy") -> list:
     """Sentences, computed from `results`, on whether `sharper` beats `baseline` as claimed.
 
     The article concludes that the DFC VAE's reconstructions are significantly less blurry
     than the plain VAE's and no less recognisable; each claim is checked here, per group.
+    `measure` names what ``results["classifier_accuracy"]`` holds.
     """
     acc = results["classifier_accuracy"]
     if sharper not in acc or baseline not in acc:
@@ -182,7 +260,7 @@ def findings(results, sharper="DFC VAE", baseline="plain VAE", alpha=1e-10) -> l
                      f"(mean difference {diff:.4f}, t = {abs(t['t_statistic']):.1f}, "
                      f"p {format_p(t['t_pvalue'], relation=True)}, threshold {alpha:g}).")
     relation = ">=" if acc[sharper] >= acc[baseline] else "<"
-    lines.append(f"- Classifier accuracy on {sharper} reconstructions {acc[sharper]:.4f} "
+    lines.append(f"- {measure} on {sharper} reconstructions {acc[sharper]:.4f} "
                  f"{relation} {acc[baseline]:.4f} on {baseline} reconstructions.")
     return lines
 

@@ -128,7 +128,12 @@ def blur_comparison(images, labels, reconstructions: dict, groups: dict | None =
     y = None if labels is None else as_labels(labels, n=n)
     if groups is None:
         groups = {"all images": np.ones(n, dtype=bool)} if y is None else default_groups(y)
-    masks = as_groups(groups, n)
+    return paired_comparisons(blur, as_groups(groups, n), conf_level)
+
+
+def paired_comparisons(blur: dict, masks: dict, conf_level: float = 0.95) -> pd.DataFrame:
+    """:func:`blur_comparison`'s table from checked Laplacian variances `blur` ({name:
+    values}) and boolean `masks` ({group: mask}): every pair of names, in every group."""
     rows = []
     for group, mask in masks.items():
         for a, b in itertools.combinations(blur, 2):

@@ -109,3 +109,49 @@ def test_apply_attribute_keeps_each_digit_of_a_conditional_model(cvae, images):
     z = vaelab.encode(cvae, x[:3], y[:3])
     np.testing.assert_allclose(edits[:, 1], vaelab.decode(cvae, z + 1.5, y[:3]),
                                atol=1e-6)
+
+
+# --- named attributes (faces) -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def face_vae():
+    return vaelab.build_vae(latent_dim=4, input_shape=(32, 32, 3), likelihood="gaussian", seed=6)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return vaelab.synthetic_faces(24, seed=8, size=32)
+
+
+def test_attribute_vectors_are_the_single_vectors_of_every_column(face_vae, faces):
+    x, a = faces
+    vectors = vaelab.attribute_vectors(face_vae, x, a)
+    assert list(vectors) == list(a.columns)
+    z = vaelab.encode(face_vae, x)
+    for name, v in vectors.items():
+        has = a[name].to_numpy() == 1
+        assert v.shape == (4,) and v.dtype == np.float32
+        np.testing.assert_allclose(v, z[has].mean(axis=0) - z[~has].mean(axis=0), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_array_equal(v, vaelab.attribute_vector(face_vae, x, has))
+    # A dict of columns is a table too.
+    smile = vaelab.attribute_vectors(face_vae, x, {"Smiling": a["Smiling"].to_numpy()})
+    np.testing.assert_array_equal(smile["Smiling"], vectors["Smiling"])
+
+
+def test_attribute_vectors_check_the_table(face_vae, faces):
+    x, a = faces
+    with pytest.raises(ValueError, match=r"attributes\['Smiling'\]: expected images both with "
+                                         r"and without the attribute, got 24 with and 0 without"):
+        vaelab.attribute_vectors(face_vae, x, a.assign(Smiling=1))
+    with pytest.raises(ValueError, match=r"attributes: expected 24 rows \(one per image\), "
+                                         r"got 23"):
+        vaelab.attribute_vectors(face_vae, x, a.iloc[1:])
+    with pytest.raises(ValueError, match=r"attributes\['Eyeglasses'\]: expected \+1 or -1 .* "
+                                         r"got 0, 1; 0/1 labels"):
+        vaelab.attribute_vectors(face_vae, x, a.assign(Eyeglasses=a["Eyeglasses"] > 0))
+    with pytest.raises(ValueError, match="attributes: expected a table with one named column "
+                                         "per attribute .* got ndarray"):
+        vaelab.attribute_vectors(face_vae, x, a.to_numpy())
+    with pytest.raises(ValueError, match="attributes: expected columns of one length"):
+        vaelab.attribute_vectors(face_vae, x, {"Smiling": [1, -1], "Eyeglasses": [1]})

@@ -67,3 +67,83 @@ def test_style_transfer_accuracy_of_the_conditional_models(models, classifier, i
                         "per_target": pytest.approx(expected)}
     result = evaluate(models, classifier, x, y, transferred_sevens=3)
     assert result.style_transfer == {"VAE-GAN": transfer}
+
+
+# --- faces: named attributes --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def faces():
+    return vaelab.synthetic_faces(20, seed=9, size=32)
+
+
+@pytest.fixture(scope="module")
+def face_models():
+    return {"plain VAE": vaelab.build_vae(latent_dim=3, input_shape=(32, 32, 3),
+                                          likelihood="gaussian", seed=1),
+            "other VAE": vaelab.build_vae(latent_dim=3, input_shape=(32, 32, 3),
+                                          likelihood="gaussian", seed=2)}
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    return vaelab.build_attribute_classifier((32, 32, 3), width=2, seed=4)
+
+
+def test_attribute_effect_is_the_evaluators_mean_per_strength(face_models, evaluator, faces):
+    x, _ = faces
+    vae = face_models["plain VAE"]
+    v = np.array([3.0, -2.0, 1.0], np.float32)
+    effect = vaelab.attribute_effect(vae, evaluator, x[:5], v, [0, 1.5], "Eyeglasses")
+    z = vaelab.encode(vae, x[:5])
+    expected = [vaelab.attribute_probabilities(evaluator, vaelab.decode(vae, z + s * v))
+                ["Eyeglasses"].mean() for s in (0.0, 1.5)]
+    np.testing.assert_allclose(effect, expected, rtol=1e-6)
+    assert effect[0] != effect[1]
+    with pytest.raises(ValueError, match=r"attribute: the evaluator reads \['Smiling', .*\], "
+                                         r"not 'Bald'"):
+        vaelab.attribute_effect(vae, evaluator, x[:5], v, [0, 1], "Bald")
+
+
+def test_evaluate_faces(face_models, evaluator, faces):
+    x, a = faces
+    vectors = {"other VAE": vaelab.attribute_vectors(face_models["other VAE"], x, a)}
+    result = vaelab.evaluate_faces(face_models, evaluator, x, a, vectors=vectors,
+                                   strengths=[0, 2])
+    assert result["n_images"] == 20
+    assert list(result["mean_laplacian_variance"]) == ["original", "plain VAE", "other VAE"]
+    rec = vaelab.reconstruct(face_models["other VAE"], x)
+    assert result["mean_laplacian_variance"]["other VAE"] == pytest.approx(
+        vaelab.laplacian_variance(rec).mean())
+    assert result["attribute_accuracy"]["other VAE"] == vaelab.attribute_accuracy(
+        evaluator, rec, a)
+    assert result["attribute_accuracy"]["original"] == vaelab.attribute_accuracy(
+        evaluator, x, a)
+    tests = result["tests"]
+    assert list(zip(tests["a"], tests["b"])) == [("original", "plain VAE"),
+                                                 ("original", "other VAE"),
+                                                 ("plain VAE", "other VAE")]
+    assert set(tests["group"]) == {"all faces"} and set(tests["n"]) == {20}
+    assert result["reconstruction_error"]["other VAE"] == vaelab.reconstruction_errors(x, rec)
+    assert result["strengths"] == [0.0, 2.0] and list(result["attribute_effect"]) == ["other VAE"]
+    without = a["Pale_Skin"].to_numpy() < 0
+    np.testing.assert_allclose(
+        result["attribute_effect"]["other VAE"]["Pale_Skin"],
+        vaelab.attribute_effect(face_models["other VAE"], evaluator, x[without],
+                                vectors["other VAE"]["Pale_Skin"], [0, 2], "Pale_Skin"))
+    assert "attribute_effect" not in vaelab.evaluate_faces(face_models, evaluator, x, a)
+
+
+def test_evaluate_faces_checks_its_vectors(face_models, evaluator, faces):
+    x, a = faces
+    with pytest.raises(ValueError, match=r"vectors: expected \{model name: \{attribute: "
+                                         r"vector\}\} for models among \['plain VAE', 'other "
+                                         r"VAE'\], got \['DFC VAE'\]"):
+        vaelab.evaluate_faces(face_models, evaluator, x, a, vectors={"DFC VAE": {}})
+    with pytest.raises(ValueError, match=r"vectors\['plain VAE'\]: 'Bald' is not a column of "
+                                         r"attributes"):
+        vaelab.evaluate_faces(face_models, evaluator, x, a,
+                              vectors={"plain VAE": {"Bald": np.zeros(3)}})
+    with pytest.raises(ValueError, match=r"got ndarray for 'plain VAE'"):
+        vaelab.evaluate_faces(face_models, evaluator, x, a, vectors={"plain VAE": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"for models among .*, got list"):
+        vaelab.evaluate_faces(face_models, evaluator, x, a, vectors=[])

@@ -53,6 +53,52 @@ def test_export_then_load_round_trip(tmp_path, classifier):
     assert manifest["models"]["vae"] == entry
 
 
+def test_float16_export_halves_the_file_and_loads_as_float32(tmp_path):
+    vae = vaelab.build_vae(latent_dim=3, input_shape=(32, 32, 3), likelihood="gaussian",
+                           seed=22)
+    entry = {"architecture": "vae", "latent_dim": 3, "input_shape": [32, 32, 3],
+             "likelihood": "gaussian"}
+    full = export_pretrained(vae, "vae", entry, tmp_path / "full")
+    half = export_pretrained(vae, "vae", entry, tmp_path / "half", dtype="float16")
+    assert (full["dtype"], half["dtype"]) == ("float32", "float16")
+    for e, folder in ((full, "full"), (half, "half")):
+        assert e["bytes"] == (tmp_path / folder / "vae.weights.h5").stat().st_size
+    assert half["bytes"] < 0.55 * full["bytes"]
+    assert_no_temp_files(tmp_path / "half", ["manifest.json", "vae.weights.h5",
+                                             ".manifest.lock"])
+    loaded = vaelab.load_pretrained("vae", tmp_path / "half")
+    assert vaelab.image_shape_of(loaded) == (32, 32, 3)
+    assert loaded.get_layer("variational").likelihood == "gaussian"
+    for a, b in zip(vae.get_weights(), loaded.get_weights()):
+        assert b.dtype == a.dtype
+        np.testing.assert_array_equal(a.astype(np.float16).astype(a.dtype), b)
+    with pytest.raises(ValueError, match=r"dtype: expected one of \('float32', 'float16'\), "
+                                         r"got 'int8'"):
+        export_pretrained(vae, "vae", entry, tmp_path, dtype="int8")
+
+
+def test_face_models_load_from_their_entries(tmp_path):
+    clf = vaelab.build_attribute_classifier((32, 32, 3), ["Smiling", "Eyeglasses"], width=2,
+                                            seed=1)
+    export_pretrained(clf, "faces_classifier", {
+        "architecture": "attribute_classifier", "input_shape": [32, 32, 3],
+        "attributes": ["Smiling", "Eyeglasses"], "width": 2}, tmp_path, dtype="float16")
+    dfc = vaelab.build_dfc_vae(clf, latent_dim=2, layers=["conv1", "conv2"],
+                               layer_weights=[0.5, 0.5], seed=1)
+    export_pretrained(dfc, "faces_dfc_vae", {
+        "architecture": "dfc_vae", "latent_dim": 2, "layers": ["conv1", "conv2"],
+        "layer_weights": [0.5, 0.5], "perceptual_model": "faces_classifier"}, tmp_path)
+    loaded = vaelab.load_pretrained("faces_classifier", tmp_path)
+    assert vaelab.attribute_names(loaded) == ["Smiling", "Eyeglasses"]
+    assert loaded.get_layer("conv1").filters == 2
+    loaded_dfc = vaelab.load_pretrained("faces_dfc_vae", tmp_path)
+    assert vaelab.image_shape_of(loaded_dfc) == (32, 32, 3)
+    assert loaded_dfc.get_layer("variational").layer_weights == [0.5, 0.5]
+    x, _ = vaelab.synthetic_faces(3, seed=1, size=32)
+    np.testing.assert_allclose(vaelab.reconstruct(loaded_dfc, x), vaelab.reconstruct(dfc, x),
+                               atol=1e-6)
+
+
 def test_load_every_exported_architecture(tiny_weights_dir, classifier):
     loaded = {name: vaelab.load_pretrained(name, tiny_weights_dir) for name in CORE}
     assert vaelab.latent_dim_of(loaded["vae"]) == 5 and vaelab.latent_dim_of(loaded["vae_2d"]) == 2

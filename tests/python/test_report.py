@@ -102,3 +102,50 @@ def test_showcase_indices(mnist, images):
     _, (_, y_test) = mnist
     assert showcase_indices(y_test) == list(ARTICLE_DIGITS)
     assert [int(y_test[i]) for i in ARTICLE_DIGITS] == list(range(10))
+
+
+def test_report_with_a_faces_section(tmp_path, models, classifier, images):
+    x, y = images
+    faces, attributes = vaelab.synthetic_faces(24, seed=11, size=32)
+    evaluator = vaelab.build_attribute_classifier((32, 32, 3), width=2, seed=5)
+    perceptual = vaelab.build_attribute_classifier((32, 32, 3), width=2, seed=6)
+    face_models = {"plain VAE": vaelab.build_vae(latent_dim=3, input_shape=(32, 32, 3),
+                                                 likelihood="gaussian", seed=1),
+                   "DFC VAE": vaelab.build_dfc_vae(perceptual, latent_dim=3, seed=2)}
+    vectors = {"DFC VAE": vaelab.attribute_vectors(face_models["DFC VAE"], faces, attributes)}
+    plain = write_report(tmp_path / "plain", {"plain VAE": models["plain VAE"]}, classifier,
+                         x[:20], y[:20])
+    path = write_report(tmp_path / "faces", {"plain VAE": models["plain VAE"]}, classifier,
+                        x[:20], y[:20], faces={"models": face_models, "evaluator": evaluator,
+                                               "images": faces, "attributes": attributes,
+                                               "vectors": vectors, "strengths": [0, 2]},
+                        faces_notes="Untrained face models.")
+    plt.close("all")
+    out = tmp_path / "faces"
+    face_figures = ["faces_reconstructions.png", "faces_attributes_dfc_vae.png"]
+    assert_no_temp_files(out, ["report.md", "metrics.json", "reconstructions.png",
+                               "interpolation_plain_vae.png", "laplacian_boxplot.png",
+                               "laplacian_histograms.png", *face_figures])
+    text = path.read_text(encoding="utf-8")
+    # The digits' report is unchanged, the faces section follows it.
+    mnist_part = plain.read_text(encoding="utf-8")
+    assert text.startswith(mnist_part)
+    section = text[len(mnist_part):]
+    assert section.startswith("\n## Faces: plain VAE and DFC VAE on synthetic faces\n\n"
+                              "Untrained face models.\n\nEvaluated on 24 test faces")
+    assert section.count("| all faces | ") == 3  # original, plain and DFC: three pairs
+    for figure in face_figures:
+        assert f"![{figure[:-4]}]({figure})" in section
+    measured = json.loads((out / "metrics.json").read_text())["faces"]
+    rec = vaelab.reconstruct(face_models["DFC VAE"], faces)
+    assert measured["mean_laplacian_variance"]["DFC VAE"] == pytest.approx(
+        vaelab.laplacian_variance(rec).mean(), rel=1e-12)
+    assert measured["attribute_accuracy"]["DFC VAE"] == vaelab.attribute_accuracy(
+        evaluator, rec, attributes)
+    assert measured["strengths"] == [0.0, 2.0]
+    without = attributes["Blond_Hair"].to_numpy() < 0
+    effect = vaelab.attribute_effect(face_models["DFC VAE"], evaluator, faces[without],
+                                     vectors["DFC VAE"]["Blond_Hair"], [0, 2], "Blond_Hair")
+    assert measured["attribute_effect"]["DFC VAE"]["Blond_Hair"] == pytest.approx(effect)
+    assert f"| Blond_Hair | {effect[0]:.3f} | {effect[1]:.3f} |" in section
+    assert "Attribute accuracy on DFC VAE reconstructions" in section

@@ -77,3 +77,23 @@ def test_report_covers_exactly_the_shipped_conditional_models(report_metrics, di
         report_metrics["mean_laplacian_variance"]["digit 1"][label], rel=1e-5)
     generated = report_metrics["generation_accuracy"][label]
     assert 0.0 <= generated["overall"] <= 1.0 and len(generated["per_class"]) == 10
+
+
+def test_report_has_the_faces_section_of_the_shipped_face_models(report_metrics):
+    """The faces section measured the shipped weights on the manifest's test faces."""
+    entries = vaelab.manifest()
+    shipped = all(name in entries for name in ("faces_vae", "faces_dfc_vae", "faces_evaluator"))
+    assert ("faces" in report_metrics) == shipped, \
+        "the report is out of date with the shipped weights: run `make report`"
+    if not shipped:
+        pytest.skip("the face models are not shipped")
+    faces = report_metrics["faces"]
+    assert faces["n_images"] == entries["faces_vae"]["test_faces"]["n"]
+    for label, name in (("plain VAE", "faces_vae"), ("DFC VAE", "faces_dfc_vae")):
+        metrics = entries[name]["metrics"]
+        assert faces["mean_laplacian_variance"][label] == pytest.approx(
+            metrics["mean_laplacian_variance"], rel=1e-6)
+        assert faces["attribute_accuracy"][label] == pytest.approx(metrics["attribute_accuracy"])
+        for attribute, effect in metrics["attribute_effect"].items():
+            assert faces["attribute_effect"][label][attribute] == pytest.approx(effect,
+                                                                                rel=1e-5)

@@ -28,3 +28,22 @@ test_that("attribute_vector() and apply_attribute() move along the mean differen
                class = "vaelab_ValueError")
   expect_length(attribute_vector(cvae, x, has, labels = rep(0:4, 2)), 2)
 })
+
+test_that("attribute_vectors() gives the vector of every attribute by name", {
+  skip_if_no_vaelab()
+  faces <- synthetic_faces(20, seed = 4, size = 32)
+  clf <- build_attribute_classifier(c(32, 32, 3), width = 2, seed = 1)
+  vae <- build_dfc_vae(clf, latent_dim = 3, seed = 1)  # a VAE of 32 x 32 colour images
+  vectors <- attribute_vectors(vae, faces$images, faces$attributes)
+  expect_identical(names(vectors), names(faces$attributes))
+  has <- faces$attributes$Eyeglasses == 1
+  expect_equal(vectors$Eyeglasses, attribute_vector(vae, faces$images, has))
+  z <- encode(vae, faces$images)
+  expect_equal(vectors$Smiling, colMeans(z[faces$attributes$Smiling == 1, ]) -
+                 colMeans(z[faces$attributes$Smiling == -1, ]), tolerance = 1e-5)
+  all_hats <- faces$attributes
+  all_hats$Wearing_Hat <- 1L
+  expect_error(attribute_vectors(vae, faces$images, all_hats),
+               "Wearing_Hat.*expected images both with and without the attribute",
+               class = "vaelab_ValueError")
+})

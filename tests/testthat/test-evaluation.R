@@ -16,3 +16,35 @@ test_that("compare_sharpness() returns R structures", {
   expect_named(result$classifier_accuracy, c("original", "plain VAE", "VAE-GAN"))
   expect_error(compare_sharpness(list(gan), clf, x, y), "models:", class = "vaelab_ValueError")
 })
+
+test_that("evaluate_faces() and attribute_effect() measure face models by an evaluator", {
+  skip_if_no_vaelab()
+  faces <- synthetic_faces(16, seed = 5, size = 32)
+  x <- faces$images
+  a <- faces$attributes
+  evaluator <- build_attribute_classifier(c(32, 32, 3), width = 2, seed = 2)
+  vae <- build_dfc_vae(build_attribute_classifier(c(32, 32, 3), width = 2, seed = 3),
+                       latent_dim = 3, seed = 1)
+  vectors <- attribute_vectors(vae, x, a)
+  plain <- x[a$Smiling == -1, , , , drop = FALSE]
+  effect <- attribute_effect(vae, evaluator, plain, vectors$Smiling, c(0, 2), "Smiling")
+  expected <- sapply(c(0, 2), function(s) {
+    mean(attribute_probabilities(evaluator, decode(vae, sweep(encode(vae, plain), 2,
+                                                              s * vectors$Smiling, "+")))$Smiling)
+  })
+  expect_equal(effect, expected, tolerance = 1e-5)
+  expect_error(attribute_effect(vae, evaluator, plain, vectors$Smiling, 0, "Bald"),
+               "not 'Bald'", class = "vaelab_ValueError")
+  result <- evaluate_faces(list("DFC VAE" = vae), evaluator, x, a,
+                           vectors = list("DFC VAE" = vectors), strengths = c(0, 2))
+  expect_identical(names(result$mean_laplacian_variance), c("original", "DFC VAE"))
+  expect_equal(result$mean_laplacian_variance[["DFC VAE"]],
+               mean(laplacian_variance(reconstruct(vae, x))))
+  expect_identical(rownames(result$attribute_accuracy), c("original", "DFC VAE"))
+  expect_identical(colnames(result$attribute_accuracy), c(names(a), "mean"))
+  expect_equal(result$attribute_accuracy["DFC VAE", ],
+               attribute_accuracy(evaluator, reconstruct(vae, x), a))
+  expect_identical(result$tests$group, "all faces")
+  expect_identical(result$strengths, c(0, 2))
+  expect_equal(result$attribute_effect[["DFC VAE"]]["Smiling", ], effect, tolerance = 1e-6)
+})
