@@ -5,8 +5,10 @@ that computes the same numbers and draws the same figures (with ``fig.show = "hi
 since the R figure above it is the same picture). A notebook is the vignette's text and
 its Python chunks, in order, with no R: chunks in other languages are left out, and so
 are paragraphs that quote R's numbers inline (```r ...```), whose numbers the Python
-cells print anyway. `make notebooks` runs this script; tests/python/test_notebooks.py
-checks that the committed notebooks are what it writes, and runs them.
+cells print anyway. A Python chunk that the vignette does not run (``eval = FALSE``) is
+shown as code in the text, not as a cell. `make notebooks` runs this script;
+tests/python/test_notebooks.py checks that the committed notebooks are what it writes, and
+runs them.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every vignette but r-and-python, which is about calling vaelab from R.
-VIGNETTES = ("vae-book", "dfc-vae", "learned-similarity")
-CHUNK = re.compile(r"^```\{(\w+)[ ,]*([\w.-]*)[^}]*\}\n(.*?)^```[ \t]*$", re.M | re.S)
+VIGNETTES = ("vae-book", "dfc-vae", "learned-similarity", "faces")
+CHUNK = re.compile(r"^```\{(\w+)[ ,]*([\w.-]*)([^}]*)\}\n(.*?)^```[ \t]*$", re.M | re.S)
+# A chunk the vignette shows but does not run (`eval = FALSE`: it needs CelebA, a GPU, ...).
+SHOWN_ONLY = re.compile(r"\beval\s*=\s*FALSE\b")
 INSTALL = """\
 # vaelab and its pretrained weights, where they are missing (e.g. on Colab). vaelab is not
 # on PyPI: upload its wheel (`pip wheel --no-deps .` in a checkout of vaelab) next to this
@@ -46,8 +50,10 @@ def notebook(vignette: Path, version: str) -> nbformat.NotebookNode:
     for chunk in CHUNK.finditer(body):
         prose.append(body[start:chunk.start()])
         start = chunk.end()
-        language, label, code = chunk.groups()
-        if language == "python":
+        language, label, options, code = chunk.groups()
+        if language == "python" and SHOWN_ONLY.search(options):
+            prose.append(f"\n\n```python\n{code}```\n\n")
+        elif language == "python":
             cells += _prose_cell(prose, len(cells))
             prose = []
             cells.append(_code(label, code.rstrip("\n")))

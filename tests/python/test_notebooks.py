@@ -43,11 +43,16 @@ def test_notebook_is_up_to_date_with_its_vignette(name):
 def test_notebook_has_every_python_chunk_and_no_output(name):
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     rmd = (ROOT / "vignettes" / f"{name}.Rmd").read_text(encoding="utf-8")
-    labels = re.findall(r"^```\{python ([\w-]+)", rmd, re.M)
+    chunks = re.findall(r"^```\{python ([\w-]+)([^}]*)\}\n(.*?)^```", rmd, re.M | re.S)
+    run = [label for label, options, _ in chunks if not MAKE.SHOWN_ONLY.search(options)]
+    shown = [code for _, options, code in chunks if MAKE.SHOWN_ONLY.search(options)]
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert [c.id for c in code] == ["install"] + labels
+    assert [c.id for c in code] == ["install"] + run
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    assert not any("```" in c.source for c in nb.cells if c.cell_type == "markdown")
+    # Chunks the vignette does not run are shown in the text, and nothing else is fenced.
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert re.findall(r"```python\n(.*?)```", text, re.S) == shown
+    assert text.count("```") == 2 * len(shown)
 
 
 @pytest.mark.slow
