@@ -3,6 +3,7 @@ and a fresh interpreter on Keras's JAX backend."""
 
 import gzip
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,30 @@ def synthetic_mnist_npz(folder, n_train: int = 120, n_test: int = 120, label=Non
     np.savez(folder / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test,
              y_test=y_test)
     return folder / "mnist.npz"
+
+
+CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+
+
+def cifar_batch_bytes(number, n=4):
+    """An official-format CIFAR-10 batch: a dict with byte-string keys, pickled by Python 2's
+    rules (protocol 2); image k's red plane is 10 * number + k, green 100, blue 200."""
+    data = np.zeros((n, 3, 32, 32), np.uint8)
+    data[:, 0] = (10 * number + np.arange(n))[:, None, None]
+    data[:, 1], data[:, 2] = 100, 200
+    batch = {b"batch_label": f"batch {number}".encode(), b"labels": [(number + k) % 10
+                                                                      for k in range(n)],
+             b"data": data.reshape(n, 3072), b"filenames": [b"x.png"] * n}
+    return pickle.dumps(batch, protocol=2)
+
+
+def write_cifar_folder(folder):
+    """Write the six CIFAR-10 batches of :func:`cifar_batch_bytes` (4 images each) into
+    `folder` (created); return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, name in enumerate(CIFAR_BATCHES, start=1):
+        (folder / name).write_bytes(cifar_batch_bytes(number))
+    return folder
 
 
 def assert_no_temp_files(folder, expected):

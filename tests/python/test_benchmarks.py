@@ -1,7 +1,10 @@
-"""benchmarks/dfc_epochs.py: the script that times issue 5's GPU target runs and judges it."""
+"""benchmarks/dfc_epochs.py, the script that times issue 5's GPU target, runs and judges it;
+benchmarks/faces_speed.py, the 64 x 64 colour VAEs against plain Keras, runs and summarises."""
 
 import importlib.util
 import json
+import re
+import statistics
 from pathlib import Path
 
 import pytest
@@ -9,14 +12,24 @@ import pytest
 from helpers import run_python, synthetic_mnist_npz
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "dfc_epochs.py"
+FACES_SCRIPT = SCRIPT.parent / "faces_speed.py"
+
+
+def load_script(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def dfc_epochs():
-    spec = importlib.util.spec_from_file_location("dfc_epochs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
+
+
+@pytest.fixture(scope="module")
+def faces_speed():
+    return load_script(FACES_SCRIPT)
 
 
 def timings(seconds, images=60000):
@@ -73,3 +86,49 @@ def test_distance_benchmark_runs_and_both_implementations_agree(mnist):
     assert fid[0] == "FID" and kid[0] == "KID"
     assert float(fid[2]) == pytest.approx(float(fid[4]), rel=1e-4)
     assert float(kid[2]) == pytest.approx(float(kid[4]), rel=1e-4)
+
+
+def faces_run(round_no, *epoch_seconds):
+    """One worker's result as the orchestrator keeps it: [wall, CPU] seconds per epoch."""
+    return {"round": round_no, "warmup_s": 9.0, "epochs": [[s, 2 * s] for s in epoch_seconds]}
+
+
+def test_faces_speed_pools_the_rounds_and_pairs_them(faces_speed):
+    reference = faces_speed.summarise([faces_run(1, 2.0, 2.0), faces_run(2, 4.0, 4.0),
+                                       faces_run(3, 2.0, 2.0)], images=200)
+    assert reference["per_round"] == {1: 100.0, 2: 50.0, 3: 100.0}
+    assert reference["ips"] == 100.0 and reference["cpu_ms"] == pytest.approx(20.0)
+    # Round 2 failed for this row: it is left out of the pairs.
+    vaelab = faces_speed.summarise([faces_run(1, 1.0), faces_run(3, 1.6)], images=200)
+    pooled, paired = faces_speed.ratios(vaelab, reference)
+    assert pooled == pytest.approx(200 / 1.3 / 100)
+    assert paired == pytest.approx(statistics.median([2.0, 1.25]))
+    text = faces_speed.table({("dfc_vae", "reference"): reference,
+                              ("dfc_vae", "vaelab"): vaelab}, ["dfc_vae"], ["reference", "vaelab"])
+    assert text.splitlines()[-2:] == [
+        "| DFC VAE | reference (Keras fit) | 100, 50, 100 | 100 | 20.00 | 9.0 | - |",
+        "| DFC VAE | vaelab train_vae | 200, 125 | 154 | 13.00 | 9.0 | 1.54x (1.62x) |"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "40"], "--size: expected a multiple of 16"),
+    (["--impls", "vaelab"], "--impls: the ratios need the reference"),
+    (["--models", "gan"], "--models: expected a comma-separated list of vae, dfc_vae"),
+    (["--rounds", "0"], "--rounds: expected a whole number >= 1, got 0"),
+])
+def test_faces_speed_refuses_bad_arguments(faces_speed, capsys, args, message):
+    with pytest.raises(SystemExit):
+        faces_speed.parse_args(args)
+    assert message in capsys.readouterr().err
+
+
+def test_faces_speed_quick_run(tmp_path):
+    out = tmp_path / "faces.json"
+    run = run_python([str(FACES_SCRIPT), "--quick", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert sorted(rows) == ["dfc_vae reference", "dfc_vae vaelab", "vae reference",
+                            "vae vaelab"]
+    assert all(row["ips"] > 0 and len(row["per_round"]) == 1 for row in rows.values())
+    assert re.search(r"^cpu: .*; flags: avx2 (yes|no)", run.stdout, re.MULTILINE)
+    assert re.search(r"^\| DFC VAE \| vaelab train_vae \| \d+ \| \d+ \| .* \| "
+                     r"\d+\.\d\dx \(\d+\.\d\dx\) \|$", run.stdout, re.MULTILINE)

@@ -8,29 +8,11 @@ import tarfile
 import numpy as np
 import pytest
 
+from helpers import CIFAR_BATCHES as BATCHES
+from helpers import cifar_batch_bytes as batch_bytes
+from helpers import write_cifar_folder as write_folder
 from vaelab import cifar
 from vaelab.cifar import CIFAR10_FOLDER, load_cifar10, read_cifar_batch
-
-BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-
-
-def batch_bytes(number, n=4):
-    """An official-format batch: a dict with byte-string keys, pickled by Python 2's rules
-    (protocol 2); image k's red plane is 10 * number + k, green 100, blue 200."""
-    data = np.zeros((n, 3, 32, 32), np.uint8)
-    data[:, 0] = (10 * number + np.arange(n))[:, None, None]
-    data[:, 1], data[:, 2] = 100, 200
-    batch = {b"batch_label": f"batch {number}".encode(), b"labels": [(number + k) % 10
-                                                                      for k in range(n)],
-             b"data": data.reshape(n, 3072), b"filenames": [b"x.png"] * n}
-    return pickle.dumps(batch, protocol=2)
-
-
-def write_folder(folder):
-    folder.mkdir(parents=True, exist_ok=True)
-    for number, name in enumerate(BATCHES, start=1):
-        (folder / name).write_bytes(batch_bytes(number))
-    return folder
 
 
 def write_archive(path):

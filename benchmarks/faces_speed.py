@@ -1,0 +1,379 @@
+#!/usr/bin/env python
+"""Training speed of vaelab's 64 x 64 colour VAEs (the DFC paper's architecture) against the
+same models written in plain Keras 3.
+
+    python benchmarks/faces_speed.py                 # 2,048 synthetic faces, 3 rounds
+    python benchmarks/faces_speed.py --quick         # a short run that checks every path works
+    python benchmarks/faces_speed.py --impls reference,vaelab,vaelab-noxla,vaelab-xla
+
+Two models on 64 x 64 x 3 synthetic faces (:func:`vaelab.synthetic_faces`), latent size 100,
+RMSprop: the plain VAE with a Gaussian likelihood, and the DFC VAE whose perceptual model is
+a small untrained convolutional classifier built here (three 3 x 3 convolutions; its
+``conv1`` and ``conv2`` are compared; the same seeded weights in every process). Rows:
+
+* reference: the encoder, decoder and loss written the plain Keras way (a last layer that
+  calls ``add_loss``), compiled with ``"rmsprop"`` and trained with ``fit(x, None)``;
+* vaelab: ``build_vae(input_shape=(64, 64, 3), likelihood="gaussian")`` or
+  ``build_dfc_vae(classifier)``, trained with ``train_vae``; vaelab-noxla and vaelab-xla
+  pass ``jit_compile=False`` and ``True`` instead of ``"auto"`` (for the investigation of
+  vaelab's XLA policy).
+
+Each (model, implementation) runs in a fresh process: one warm-up epoch of a few batches
+(every batch shape traced and compiled), then one call of ``--epochs`` epochs timed by a
+callback. The rows take turns, round after round, so that a drift in the machine's speed
+hits every row alike. img/s is images / median epoch time; the ratio vaelab / reference
+is that of the pooled medians, and "paired" the median of the per-round ratios. See
+benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_speed import epoch_timer, machine_report, write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ("vae", "dfc_vae")
+MODEL_TITLES = {"vae": "plain VAE", "dfc_vae": "DFC VAE"}
+IMPLS = ("reference", "vaelab", "vaelab-noxla", "vaelab-xla")
+JIT_COMPILE = {"vaelab": "auto", "vaelab-noxla": False, "vaelab-xla": True}
+IMPL_TITLES = {"reference": "reference (Keras fit)", "vaelab": "vaelab train_vae",
+               "vaelab-noxla": "vaelab, jit_compile=False",
+               "vaelab-xla": "vaelab, jit_compile=True"}
+LATENT_DIM = 100  # the DFC paper's
+PERCEPTUAL_LAYERS = ("conv1", "conv2")
+SEED = 1
+WARMUP_BATCHES = 4
+# CPU features that decide which kernels TensorFlow and XLA can use.
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile")
+
+FULL = dict(images=2048, rounds=3, epochs=2, batch_size=64, size=64,
+            impls="reference,vaelab")
+QUICK = dict(images=64, rounds=1, epochs=1, batch_size=32, size=32,
+             impls="reference,vaelab")
+
+
+# ---- the models ------------------------------------------------------------------------
+
+def perceptual_classifier(size: int, seed: int = SEED):
+    """A small classifier of faces (six attributes), untrained: the DFC VAE's perceptual
+    model in both implementations. Speed does not depend on its weights."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    image = keras.Input((size, size, 3), name="image")
+    h = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1")(image)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2")(h)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Conv2D(128, 3, padding="same", activation="relu", name="conv3")(h)
+    h = layers.GlobalAveragePooling2D()(h)
+    return keras.Model(image, layers.Dense(6, activation="sigmoid")(h), name="classifier")
+
+
+def reference_vae(kind: str, size: int, latent_dim: int = LATENT_DIM, seed: int = SEED):
+    """The VAE or DFC VAE of the DFC paper's architecture written the plain Keras 3 way."""
+    import keras
+    from keras import layers, ops
+
+    classifier = perceptual_classifier(size, seed) if kind == "dfc_vae" else None
+    keras.utils.set_random_seed(seed)
+
+    class Sampler(layers.Layer):
+        """z = mean + exp(log_var / 2) * noise."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seeds = keras.random.SeedGenerator(seed)
+
+        def call(self, inputs):
+            mean, log_var = inputs
+            return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean),
+                                                                       seed=self.seeds)
+
+    class VAELoss(layers.Layer):
+        """Half the squared error of the pixels (or the squared error of the features),
+        plus KL, per image, averaged over the batch, with add_loss."""
+
+        def call(self, inputs):
+            x, decoded, mean, log_var = inputs[:4]
+            if len(inputs) == 4:
+                rec = 0.5 * ops.sum(ops.square(x - decoded), axis=(1, 2, 3))
+            else:
+                rec = sum(ops.sum(ops.square(a - b), axis=(1, 2, 3))
+                          for a, b in zip(inputs[4], inputs[5]))
+            kl = -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
+            self.add_loss(ops.mean(rec + kl))
+            return decoded
+
+    image = keras.Input((size, size, 3))
+    h = image
+    for filters in (32, 64, 128, 256):
+        h = layers.Conv2D(filters, 4, strides=2, padding="same")(h)
+        h = layers.LeakyReLU(0.2)(layers.BatchNormalization()(h))
+    h = layers.Flatten()(h)
+    encoder = keras.Model(image, [layers.Dense(latent_dim)(h), layers.Dense(latent_dim)(h)])
+
+    z = keras.Input((latent_dim,))
+    side = size // 16
+    h = layers.Reshape((side, side, 256))(layers.Dense(side * side * 256, activation="relu")(z))
+    for filters in (128, 64, 32):
+        h = layers.Conv2D(filters, 3, padding="same")(layers.UpSampling2D(2)(h))
+        h = layers.LeakyReLU(0.2)(layers.BatchNormalization(epsilon=1e-3)(h))
+    h = layers.UpSampling2D(2)(h)
+    decoder = keras.Model(z, layers.Conv2D(3, 3, padding="same", activation="sigmoid")(h))
+
+    x = keras.Input((size, size, 3))
+    mean, log_var = encoder(x)
+    decoded = decoder(Sampler()([mean, log_var]))
+    inputs = [x, decoded, mean, log_var]
+    if classifier is not None:
+        extractor = keras.Model(classifier.inputs, [classifier.get_layer(name).output
+                                                    for name in PERCEPTUAL_LAYERS])
+        extractor.trainable = False
+        inputs += [extractor(x), extractor(decoded)]
+    vae = keras.Model(x, VAELoss()(inputs))
+    vae.compile(optimizer="rmsprop")
+    return vae
+
+
+def vaelab_vae(kind: str, size: int, jit_compile="auto", latent_dim: int = LATENT_DIM,
+               seed: int = SEED):
+    import vaelab
+
+    if kind == "vae":
+        return vaelab.build_vae(latent_dim=latent_dim, input_shape=(size, size, 3),
+                                likelihood="gaussian", seed=seed, jit_compile=jit_compile)
+    return vaelab.build_dfc_vae(perceptual_classifier(size, seed), latent_dim=latent_dim,
+                                layers=PERCEPTUAL_LAYERS, seed=seed, jit_compile=jit_compile)
+
+
+# ---- workers: one measurement per fresh process ---------------------------------------
+
+def run_worker(spec: dict) -> dict:
+    if spec["task"] == "data":
+        import numpy as np
+
+        import vaelab
+
+        faces, _ = vaelab.synthetic_faces(spec["images"], seed=SEED, size=spec["size"])
+        np.save(spec["train_file"], faces)
+        return {}
+    return train_worker(spec)
+
+
+def train_worker(spec: dict) -> dict:
+    """Warm up on a few batches, then time one call of `epochs` epochs."""
+    import numpy as np
+
+    x = np.load(spec["train_file"])
+    batch = spec["batch_size"]
+    # Whole batches and the last, partial one: every batch shape is compiled before timing.
+    warmup = x[:min(len(x), WARMUP_BATCHES * batch + len(x) % batch)]
+    if spec["impl"] == "reference":
+        model = reference_vae(spec["model"], spec["size"])
+
+        def fit(images, epochs, callbacks):
+            model.fit(images, None, epochs=epochs, batch_size=batch, verbose=0,
+                      callbacks=callbacks)
+    else:
+        import vaelab
+
+        model = vaelab_vae(spec["model"], spec["size"], JIT_COMPILE[spec["impl"]])
+
+        def fit(images, epochs, callbacks):
+            vaelab.train_vae(model, images, epochs=epochs, batch_size=batch, verbose=0,
+                             callbacks=callbacks)
+
+    start = time.perf_counter()
+    fit(warmup, 1, [])
+    warm_s = time.perf_counter() - start
+    timer = epoch_timer()
+    fit(x, spec["epochs"], [timer])
+    return {"warmup_s": warm_s, "epochs": timer.epochs}
+
+
+# ---- the orchestrator ------------------------------------------------------------------
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="a short run that checks every path (%s)" % _describe(QUICK))
+    p.add_argument("--images", type=int, help=f"synthetic faces per epoch ({FULL['images']})")
+    p.add_argument("--rounds", type=int, help="times every row runs, in turns, each in a fresh "
+                   f"process ({FULL['rounds']})")
+    p.add_argument("--epochs", type=int, help=f"timed epochs per process ({FULL['epochs']})")
+    p.add_argument("--batch-size", type=int, help=f"batch size, both sides ({FULL['batch_size']})")
+    p.add_argument("--size", type=int, help=f"image side, a multiple of 16 ({FULL['size']})")
+    p.add_argument("--models", default=",".join(MODELS), help="comma-separated: vae,dfc_vae")
+    p.add_argument("--impls", help=f"comma-separated, of {', '.join(IMPLS)} ({FULL['impls']})")
+    p.add_argument("--json", help="also write every raw timing to this JSON file")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    for key in ("images", "rounds", "epochs", "batch_size", "size"):
+        if getattr(args, key) < 1:
+            p.error(f"--{key.replace('_', '-')}: expected a whole number >= 1, got "
+                    f"{getattr(args, key)}")
+    if args.size % 16:
+        p.error(f"--size: expected a multiple of 16 (the architecture halves it 4 times), "
+                f"got {args.size}")
+    args.models = _split(args.models, MODELS, "--models", p)
+    args.impls = _split(args.impls, IMPLS, "--impls", p)
+    if "reference" not in args.impls:
+        p.error("--impls: the ratios need the reference")
+    return args
+
+
+def _describe(cfg):
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cfg.items())
+
+
+def _split(text, allowed, flag, parser):
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in items if s not in allowed]
+    if not items or bad:
+        parser.error(f"{flag}: expected a comma-separated list of {', '.join(allowed)}, "
+                     f"got {text!r}")
+    return items
+
+
+def cpu_report() -> str:
+    """The CPU's model name (as lscpu says it) and which of :data:`CPU_FLAGS` it has."""
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        text = ""
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    name = fields.get("Model name", "unknown").strip()
+    flags = set(fields.get("Flags", "").split())
+    if not flags:
+        try:
+            flags = next(set(line.split(":", 1)[1].split())
+                         for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("flags"))
+        except (OSError, StopIteration):
+            return f"cpu:      {name} (flags unknown)"
+    return (f"cpu:      {name}; flags: "
+            + ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in CPU_FLAGS))
+
+
+def run(spec: dict, env: dict):
+    """Run one worker in a fresh process; its result, or None (and the reason printed)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode != 0 or not lines:
+        tail = "\n    ".join((out.stderr or out.stdout).strip().splitlines()[-8:])
+        print(f"  {spec['task']} {spec.get('model', '')} {spec.get('impl', '')}: FAILED "
+              f"(exit {out.returncode})\n    {tail}", flush=True)
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def summarise(runs: list, images: int) -> dict:
+    """img/s per round (median epoch of each process, keyed by round), pooled over rounds,
+    and CPU ms/img."""
+    epochs = [e for r in runs for e in r["epochs"]]
+    return {"per_round": {r["round"]: images / statistics.median(e[0] for e in r["epochs"])
+                          for r in runs},
+            "ips": images / statistics.median(e[0] for e in epochs),
+            "cpu_ms": 1000 * statistics.median(e[1] for e in epochs) / images,
+            "warmup_s": statistics.median(r["warmup_s"] for r in runs)}
+
+
+def ratios(row: dict, reference: dict) -> tuple:
+    """(pooled, paired): row / reference of the pooled img/s, and the median over rounds of
+    the per-round ratios (the rounds where both ran)."""
+    pairs = [row["per_round"][r] / reference["per_round"][r]
+             for r in row["per_round"] if r in reference["per_round"]]
+    return row["ips"] / reference["ips"], statistics.median(pairs)
+
+
+def table(rows: dict, models, impls) -> str:
+    """The results as a Markdown table, vaelab / reference in the last column."""
+    lines = ["| model | implementation | img/s per round | img/s | CPU ms/img | warm-up s "
+             "| vs reference (paired) |", "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for model in models:
+        reference = rows.get((model, "reference"))
+        for impl in impls:
+            row = rows.get((model, impl))
+            if row is None:
+                lines.append(f"| {MODEL_TITLES[model]} | {IMPL_TITLES[impl]} | failed | - | - "
+                             "| - | - |")
+                continue
+            ratio = "-"
+            if impl != "reference" and reference is not None:
+                pooled, paired = ratios(row, reference)
+                ratio = f"{pooled:.2f}x ({paired:.2f}x)"
+            lines.append(f"| {MODEL_TITLES[model]} | {IMPL_TITLES[impl]} | "
+                         + ", ".join(f"{v:.0f}" for v in row["per_round"].values())
+                         + f" | {row['ips']:.0f} | {row['cpu_ms']:.2f} | "
+                         f"{row['warmup_s']:.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        print("RESULT " + json.dumps(run_worker(json.loads(args.worker))), flush=True)
+        return 0
+    started = time.time()
+    print(machine_report() + "\n" + cpu_report(), flush=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "python")] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    print(f"\nTraining on {args.images} synthetic faces of {args.size} x {args.size} x 3, "
+          f"latent size {LATENT_DIM}, batch {args.batch_size}, RMSprop. Each row: "
+          f"{args.rounds} fresh process(es), the rows taking turns; each warms up on "
+          f"{WARMUP_BATCHES} batches, then times {args.epochs} epoch(s).", flush=True)
+    keys = [(model, impl) for model in args.models for impl in args.impls]
+    raw = {key: [] for key in keys}
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="vaelab-faces-bench-") as tmp:
+        common = {"images": args.images, "size": args.size, "batch_size": args.batch_size,
+                  "epochs": args.epochs, "train_file": str(Path(tmp) / "faces.npy")}
+        if run({**common, "task": "data"}, env) is None:
+            return 1
+        for round_no in range(1, args.rounds + 1):
+            round_started = time.time()
+            for model, impl in keys:
+                res = run({**common, "task": "train", "model": model, "impl": impl}, env)
+                if res is None:
+                    failed.append(f"{model} {impl} (round {round_no})")
+                else:
+                    raw[model, impl].append({**res, "round": round_no})
+            print(f"  round {round_no} of {args.rounds} done in "
+                  f"{time.time() - round_started:.0f} s", flush=True)
+    rows = {key: summarise(runs, args.images) for key, runs in raw.items() if runs}
+    print("\n" + table(rows, args.models, args.impls))
+    print(f"\nimg/s: images / median epoch; CPU ms/img: process CPU time (all threads) per "
+          f"image; vs reference: pooled img/s ratio (> 1 is faster), in brackets the median "
+          f"of the per-round ratios. Load average at the end: "
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}. Total time: "
+          f"{time.time() - started:.0f} s")
+    if args.json:
+        write_json(Path(args.json), {"args": {k: v for k, v in vars(args).items()
+                                              if k != "worker"},
+                                     "raw": {f"{m} {i}": runs for (m, i), runs in raw.items()},
+                                     "rows": {f"{m} {i}": row for (m, i), row in rows.items()}})
+    if failed:
+        print(f"\n{len(failed)} measurement(s) FAILED: " + "; ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
