@@ -164,8 +164,10 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     (or :func:`vaelab.train_vae`) trains it. Its sub-models are reachable as
     ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``. `jit_compile`
     (``"auto"``, True or False) chooses XLA for training: ``"auto"`` turns it on with
-    TensorFlow, on CPU too, where each training step of this model ran 1.15x to 1.3x
-    faster (benchmarks/RESULTS.md), and leaves Keras's own choice on other backends.
+    TensorFlow for the article's (28, 28, 1) model, on CPU too, where each training step
+    ran 1.15x to 1.3x faster on an AVX2 machine (benchmarks/RESULTS.md); for the DFC
+    paper's architecture, which trained 1.4x faster without XLA on an AVX-512 CPU, and
+    on other backends, it leaves Keras's own choice (XLA with a GPU).
 
     With the default RMSprop, a fresh model's first steps push ``z_log_var`` up to about 15,
     so on a few hundred images the first epoch's KL is in the hundreds or thousands before
@@ -253,8 +255,10 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
     weights each (default 1.0). A frozen copy of `perceptual_model` becomes part of the
     model, so the classifier you pass stays untouched. `jit_compile` is passed to
     ``compile``: ``"auto"`` is Keras's choice for the whole model (XLA with a GPU). On
-    TensorFlow without a GPU only the encoder and the decoder train under XLA: XLA slows the
-    feature extractor down on CPU, and this split trained fastest (benchmarks/RESULTS.md).
+    TensorFlow without a GPU, in the article's (28, 28, 1) model, only the encoder and the
+    decoder train under XLA: XLA slows the feature extractor down on CPU, and this split
+    trained fastest (benchmarks/RESULTS.md); the DFC paper's architecture trained fastest
+    without XLA on CPU (benchmarks/faces_speed.py).
     `input_shape` is the perceptual model's input shape unless given, when the two must
     agree; it chooses the architecture as in :func:`build_vae`. Any Keras model with a
     single image input serves as `perceptual_model`, e.g. VGG19
@@ -328,8 +332,8 @@ def save_model(model: keras.Model, path) -> Path:
 def load_model(path) -> keras.Model:
     """Load a model saved with :func:`save_model` (all vaelab layers are registered).
 
-    A DFC VAE compiled without XLA gets XLA for training its encoder and decoder again, as
-    :func:`build_dfc_vae` does on TensorFlow without a GPU.
+    A 28 x 28 DFC VAE compiled without XLA gets XLA for training its encoder and decoder
+    again, as :func:`build_dfc_vae` does on TensorFlow without a GPU.
 
     Example:
         >>> vae = load_model("vae.keras")  # doctest: +SKIP
@@ -340,7 +344,8 @@ def load_model(path) -> keras.Model:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(f"{path}: not a readable .keras model ({err})") from err
     # A .keras file keeps the compile settings but not the DFC VAE's XLA for its parts.
-    if "perceptual_features" in {layer.name for layer in model.layers}:
+    if ("perceptual_features" in {layer.name for layer in model.layers}
+            and image_shape_of(model) == IMAGE_SHAPE):
         _compile_parts(model, DFC_XLA_PARTS)
     return guard_fit(model)
 
@@ -493,10 +498,13 @@ def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_com
         out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
             [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
     model = keras.Model(x, out, name=name)
-    # Measured on CPU: XLA speeds up the encoder and decoder but slows down the DFC VAE's
-    # feature extractor, so the DFC VAE keeps XLA to those two.
-    return compile_vae(model, optimizer, jit_compile, xla_on_cpu=perceptual is None,
-                       xla_parts=() if perceptual is None else DFC_XLA_PARTS)
+    # Measured on CPU: in the article's model XLA speeds up the encoder and decoder but
+    # slows down the DFC VAE's feature extractor, so the DFC VAE keeps XLA to those two;
+    # the DFC paper's architecture (batch normalisation, upsampling) was slower with XLA.
+    article = input_shape == IMAGE_SHAPE
+    return compile_vae(model, optimizer, jit_compile,
+                       xla_on_cpu=article and perceptual is None,
+                       xla_parts=DFC_XLA_PARTS if article and perceptual is not None else ())
 
 
 def _as_list(outputs):

@@ -302,6 +302,14 @@ def test_xla_where_it_measured_faster_on_cpu(classifier):
     assert vaelab.build_dfc_vae(classifier, latent_dim=2, jit_compile=True).jit_compile is True
     off = vaelab.build_dfc_vae(classifier, latent_dim=2, jit_compile=False)
     assert (off.jit_compile, xla_parts(off)) == (False, [])
+    # The DFC paper's architecture trained faster without XLA (benchmarks/faces_speed.py).
+    colour = vaelab.build_vae(latent_dim=2, input_shape=(32, 32, 3))
+    assert (colour.jit_compile, xla_parts(colour)) == (gpu, [])
+    assert vaelab.build_cvae(latent_dim=2, input_shape=(32, 32, 3)).jit_compile is gpu
+    inputs = keras.Input((32, 32, 3))
+    small = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="c")(inputs))
+    colour_dfc = vaelab.build_dfc_vae(small, latent_dim=2, layers=["c"])
+    assert (colour_dfc.jit_compile, xla_parts(colour_dfc)) == (gpu, [])
 
 
 def xla_parts(model):
