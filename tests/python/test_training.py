@@ -92,3 +92,40 @@ def test_train_vae_input_errors(kwargs, error):
     args = {"images": np.zeros((4, 28, 28, 1), np.float32), **kwargs}
     with pytest.raises(ValueError, match=error):
         vaelab.train_vae(vaelab.build_vae(latent_dim=2), verbose=0, **args)
+
+
+def test_a_64px_dfc_vae_trains_on_faces_streamed_from_celeba_files(tmp_path):
+    vaelab.write_celeba_layout(tmp_path, 24, seed=3)
+    train = vaelab.load_celeba(tmp_path, size=64, split="train")
+    valid = vaelab.load_celeba(tmp_path, size=64, split="valid")
+    dfc = vaelab.build_dfc_vae(vaelab.load_pretrained("faces_classifier"), latent_dim=8,
+                               layers=["conv1", "conv2"], layer_weights=[0.5, 0.5], seed=1)
+    reads = []
+    original = type(train).read
+
+    def counted_read(self, indices=None):
+        reads.append(len(self) if indices is None else len(indices))
+        return original(self, indices)
+
+    type(train).read = counted_read
+    try:
+        history = vaelab.train_vae(dfc, train, epochs=1, batch_size=8, validation_data=valid,
+                                   verbose=0).history
+    finally:
+        type(train).read = original
+    assert np.isfinite(history["loss"]).all() and np.isfinite(history["val_loss"]).all()
+    # Batch by batch from disk: never the whole set at once.
+    assert reads and max(reads) <= 8 and sum(reads) >= len(train)
+
+
+def test_files_of_another_size_are_refused_before_training(tmp_path):
+    vaelab.write_celeba_layout(tmp_path, 12, seed=3)
+    vae = vaelab.build_vae(latent_dim=2, input_shape=(64, 64, 3))
+    with pytest.raises(ValueError, match=r"images: the files are read as images of shape "
+                                         r"\(32, 32, 3\), but model 'vae' expects \(64, 64, "
+                                         r"3\); load them with size=\(64, 64\) and channels=3"):
+        vaelab.train_vae(vae, vaelab.load_celeba(tmp_path, size=32), epochs=1)
+    with pytest.raises(ValueError, match=r"validation_data: image files validate a model "
+                                         r"trained on image files only"):
+        vaelab.train_vae(vae, np.zeros((2, 64, 64, 3), np.float32),
+                         validation_data=vaelab.load_celeba(tmp_path, size=64), epochs=1)
