@@ -70,7 +70,7 @@ train_attribute_classifier <- function(images, attributes, epochs = 5, batch_siz
                                        seed = NULL, verbose = "auto") {
   if (is.list(validation_data) && !is.data.frame(validation_data) &&
         length(validation_data) == 2) {
-    validation_data <- reticulate::tuple(
+    validation_data <- list(
       as_images(validation_data[[1]], "validation_data images"),
       as_attribute_table(validation_data[[2]], "validation_data attributes"))
   }

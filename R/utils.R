@@ -177,7 +177,13 @@ as_scalar <- function(x, name, call = sys.call(sys.parent())) {
 # A vector that Python reads as a tuple, e.g. quantiles or learning rates.
 as_tuple <- function(x, name, call = sys.call(sys.parent())) {
   no_na(x, name, call)
-  if (is.atomic(x) && !is.null(x)) do.call(reticulate::tuple, as.list(x)) else x
+  if (!is.atomic(x) || is.null(x)) {
+    return(x)
+  }
+  # reticulate::tuple() starts Python: vaelab chooses which one first, and explains a
+  # missing one in its own error.
+  vaelab_module()
+  do.call(reticulate::tuple, as.list(x))
 }
 
 # R counts from 1, Python from 0: the one place where positions are shifted. Positions that
