@@ -30,10 +30,8 @@
 build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                        name = "cvae", jit_compile = "auto", input_shape = c(28, 28, 1),
                        likelihood = "bernoulli") {
-  call <- sys.call()
   build_vae_like("build_cvae", latent_dim, recipe, optimizer, seed, name, jit_compile,
-                 call = call, input_shape = as_ints(input_shape, "input_shape", call),
-                 likelihood = as_scalar(likelihood, "likelihood", call))
+                 input_shape, likelihood, call = sys.call())
 }
 
 #' @rdname build_cvae

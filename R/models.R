@@ -93,20 +93,19 @@ image_shape_of <- function(model) {
 build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                       name = "vae", jit_compile = "auto", input_shape = c(28, 28, 1),
                       likelihood = "bernoulli") {
-  call <- sys.call()
   build_vae_like("build_vae", latent_dim, recipe, optimizer, seed, name, jit_compile,
-                 call = call, input_shape = as_ints(input_shape, "input_shape", call),
-                 likelihood = as_scalar(likelihood, "likelihood", call))
+                 input_shape, likelihood, call = sys.call())
 }
 
-# build_vae() and build_cvae(): one set of arguments, converted alike; `...` holds those of
-# one of them alone, converted.
+# build_vae() and build_cvae(): one set of arguments, converted alike.
 build_vae_like <- function(fun, latent_dim, recipe, optimizer, seed, name, jit_compile,
-                           call = sys.call(-1), ...) {
+                           input_shape, likelihood, call = sys.call(-1)) {
   vaelab_call(fun, latent_dim = as_int(latent_dim, "latent_dim", call),
               recipe = as_scalar(recipe, "recipe", call), optimizer = optimizer,
               seed = as_optional_int(seed, "seed", call), name = as_scalar(name, "name", call),
-              jit_compile = as_scalar(jit_compile, "jit_compile", call), ..., .call = call)
+              jit_compile = as_scalar(jit_compile, "jit_compile", call),
+              input_shape = as_ints(input_shape, "input_shape", call),
+              likelihood = as_scalar(likelihood, "likelihood", call), .call = call)
 }
 
 #' Build or train the perceptual model of the DFC VAE
