@@ -39,7 +39,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_speed import epoch_timer, machine_report, write_json  # noqa: E402
+from train_speed import (  # noqa: E402
+    epoch_timer,
+    machine_report,
+    reference_vae_model,
+    write_json,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("vae", "dfc_vae")
@@ -89,33 +94,6 @@ def reference_vae(kind: str, size: int, latent_dim: int = LATENT_DIM, seed: int 
     classifier = perceptual_classifier(size, seed) if kind == "dfc_vae" else None
     keras.utils.set_random_seed(seed)
 
-    class Sampler(layers.Layer):
-        """z = mean + exp(log_var / 2) * noise."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.seeds = keras.random.SeedGenerator(seed)
-
-        def call(self, inputs):
-            mean, log_var = inputs
-            return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean),
-                                                                       seed=self.seeds)
-
-    class VAELoss(layers.Layer):
-        """Half the squared error of the pixels (or the squared error of the features),
-        plus KL, per image, averaged over the batch, with add_loss."""
-
-        def call(self, inputs):
-            x, decoded, mean, log_var = inputs[:4]
-            if len(inputs) == 4:
-                rec = 0.5 * ops.sum(ops.square(x - decoded), axis=(1, 2, 3))
-            else:
-                rec = sum(ops.sum(ops.square(a - b), axis=(1, 2, 3))
-                          for a, b in zip(inputs[4], inputs[5]))
-            kl = -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
-            self.add_loss(ops.mean(rec + kl))
-            return decoded
-
     image = keras.Input((size, size, 3))
     h = image
     for filters in (32, 64, 128, 256):
@@ -133,18 +111,14 @@ def reference_vae(kind: str, size: int, latent_dim: int = LATENT_DIM, seed: int 
     h = layers.UpSampling2D(2)(h)
     decoder = keras.Model(z, layers.Conv2D(3, 3, padding="same", activation="sigmoid")(h))
 
-    x = keras.Input((size, size, 3))
-    mean, log_var = encoder(x)
-    decoded = decoder(Sampler()([mean, log_var]))
-    inputs = [x, decoded, mean, log_var]
+    extractor = None
     if classifier is not None:
         extractor = keras.Model(classifier.inputs, [classifier.get_layer(name).output
                                                     for name in PERCEPTUAL_LAYERS])
         extractor.trainable = False
-        inputs += [extractor(x), extractor(decoded)]
-    vae = keras.Model(x, VAELoss()(inputs))
-    vae.compile(optimizer="rmsprop")
-    return vae
+    # Half the squared error of the pixels: the Gaussian likelihood.
+    return reference_vae_model(encoder, decoder, lambda x, d: 0.5 * ops.square(x - d),
+                               extractor, seed)
 
 
 def vaelab_vae(kind: str, size: int, jit_compile="auto", latent_dim: int = LATENT_DIM,

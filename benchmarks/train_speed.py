@@ -63,6 +63,31 @@ def reference_parts(kind: str, seed: int = SEED):
 
     keras.utils.set_random_seed(seed)
 
+    image = keras.Input((28, 28, 1))
+    h = image
+    for filters, strides in ((32, 1), (64, 2), (64, 1), (64, 1)):
+        h = layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu")(h)
+    h = layers.Dense(32, activation="relu")(layers.Flatten()(h))
+    encoder = keras.Model(image, [layers.Dense(LATENT_DIM)(h), layers.Dense(LATENT_DIM)(h)])
+
+    z_in = keras.Input((LATENT_DIM,))
+    h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z_in))
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    decoder = keras.Model(z_in, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
+
+    extractor = _reference_features() if kind == "dfc_vae" else None
+    vae = reference_vae_model(encoder, decoder, ops.binary_crossentropy, extractor, seed)
+    return encoder, decoder, vae
+
+
+def reference_vae_model(encoder, decoder, pixel_loss, extractor=None, seed: int = SEED):
+    """The trainable VAE around `encoder` and `decoder`, the plain Keras 3 way: a sampling
+    layer, then a layer that adds the loss per image with add_loss (`pixel_loss(x, decoded)`
+    summed over the pixels, or with `extractor` the squared distance of its features, plus
+    KL), averaged over the batch; compiled with RMSprop."""
+    import keras
+    from keras import layers, ops
+
     class Sampler(layers.Layer):
         """z = mean + exp(log_var / 2) * noise."""
 
@@ -81,7 +106,7 @@ def reference_parts(kind: str, seed: int = SEED):
         def call(self, inputs):
             x, decoded, mean, log_var = inputs[:4]
             if len(inputs) == 4:
-                rec = ops.sum(ops.binary_crossentropy(x, decoded), axis=(1, 2, 3))
+                rec = ops.sum(pixel_loss(x, decoded), axis=(1, 2, 3))
             else:
                 rec = sum(ops.sum(ops.square(a - b), axis=(1, 2, 3))
                           for a, b in zip(inputs[4], inputs[5]))
@@ -89,28 +114,15 @@ def reference_parts(kind: str, seed: int = SEED):
             self.add_loss(ops.mean(rec + kl))
             return decoded
 
-    image = keras.Input((28, 28, 1))
-    h = image
-    for filters, strides in ((32, 1), (64, 2), (64, 1), (64, 1)):
-        h = layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu")(h)
-    h = layers.Dense(32, activation="relu")(layers.Flatten()(h))
-    encoder = keras.Model(image, [layers.Dense(LATENT_DIM)(h), layers.Dense(LATENT_DIM)(h)])
-
-    z_in = keras.Input((LATENT_DIM,))
-    h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z_in))
-    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
-    decoder = keras.Model(z_in, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
-
-    x = keras.Input((28, 28, 1))
+    x = keras.Input(tuple(encoder.inputs[0].shape[1:]))
     mean, log_var = encoder(x)
     decoded = decoder(Sampler()([mean, log_var]))
     inputs = [x, decoded, mean, log_var]
-    if kind == "dfc_vae":
-        extractor = _reference_features()
+    if extractor is not None:
         inputs += [extractor(x), extractor(decoded)]
     vae = keras.Model(x, VAELoss()(inputs))
     vae.compile(optimizer="rmsprop")
-    return encoder, decoder, vae
+    return vae
 
 
 def _reference_features():
