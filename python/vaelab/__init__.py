@@ -42,6 +42,7 @@ from .distances import (
     kernel_inception_distance,
 )
 from .evaluation import attribute_effect, compare_sharpness, evaluate_faces
+from .execution import execution_plan, tune_execution
 from .faces import synthetic_faces, write_celeba_layout
 from .inference import (
     decode,
@@ -111,7 +112,7 @@ __all__ = [
     "build_dfc_vae", "build_discriminator", "build_encoder", "build_perceptual_model",
     "build_vae", "build_vaegan", "classifier_accuracy", "cohens_dz", "compare_sharpness",
     "decode", "download_fashion_mnist", "download_mnist", "encode", "encode_distribution",
-    "evaluate_faces",
+    "evaluate_faces", "execution_plan",
     "feature_extractor", "frechet_distance", "generate", "generation_accuracy",
     "generation_scores", "grid_values", "image_features", "image_shape_of", "ImageFiles",
     "ink_mass", "interpolate", "is_conditional", "kernel_inception_distance", "KIDResult",
@@ -124,7 +125,7 @@ __all__ = [
     "plot_manifold", "predict_digits", "read_idx", "read_image", "reconstruct",
     "reconstruction_errors", "Sampling", "save_figure", "save_model", "save_weights", "slant",
     "style_transfer", "synthetic_faces", "tile_grid", "train_attribute_classifier",
-    "train_cvae", "train_perceptual_model",
+    "train_cvae", "train_perceptual_model", "tune_execution",
     "train_vae", "train_vaegan", "TrainingDivergedError", "TTestResult", "VAEGAN",
     "VariationalLayer", "VGG19_LAYER_SETS", "vgg19_perceptual_model", "wilcoxon_test",
     "WilcoxonResult", "write_celeba_layout",

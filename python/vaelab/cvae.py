@@ -27,6 +27,7 @@ from .models import (
     build_decoder,
     compile_vae,
     conv_features,
+    default_plan,
     set_seed,
     strided_features,
 )
@@ -103,7 +104,7 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
         [x, decoder([z, y]), z_mean, z_log_var])
     model = keras.Model([x, y], out, name=name)
     # XLA on CPU helped the article's architecture only (see build_vae).
-    return compile_vae(model, optimizer, jit_compile, xla_on_cpu=input_shape == IMAGE_SHAPE)
+    return compile_vae(model, optimizer, jit_compile, *default_plan(model))
 
 
 def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size: int = 32,

@@ -129,6 +129,10 @@ class ShiftedSliceConv2D(layers.Conv2D):
         (2, 28, 28, 32)
     """
 
+    # Whether to rewrite at all: vaelab.execution turns it off where Keras's kernels are
+    # faster (it is read when a training step is traced, and changes no value).
+    shifted_slices = True
+
     def convolution_op(self, inputs, kernel):
         kh, kw, c_in, c_out = kernel.shape
         if not self._as_shifted_slices(inputs, c_in, c_out):
@@ -149,7 +153,8 @@ class ShiftedSliceConv2D(layers.Conv2D):
         return out
 
     def _as_shifted_slices(self, inputs, c_in, c_out):
-        return (keras.backend.backend() == "tensorflow" and 1 in (c_in, c_out)
+        return (self.shifted_slices and keras.backend.backend() == "tensorflow"
+                and 1 in (c_in, c_out)
                 and self.data_format == "channels_last" and self.groups == 1
                 and tuple(self.strides) == (1, 1) and tuple(self.dilation_rate) == (1, 1)
                 and None not in tuple(inputs.shape[1:3]))

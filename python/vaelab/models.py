@@ -21,6 +21,7 @@ import numpy as np
 from keras import layers
 
 from .checks import CHANNELS, IMAGE_SHAPE, as_images, as_labelled, as_labels, as_model, positive_int
+from .execution import Plan, configure
 from .files import atomic_path
 from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
 from .losses import check_likelihood, check_recipe
@@ -332,8 +333,8 @@ def save_model(model: keras.Model, path) -> Path:
 def load_model(path) -> keras.Model:
     """Load a model saved with :func:`save_model` (all vaelab layers are registered).
 
-    A 28 x 28 DFC VAE compiled without XLA gets XLA for training its encoder and decoder
-    again, as :func:`build_dfc_vae` does on TensorFlow without a GPU.
+    A VAE gets its architecture's training plan back, as the builders give it, since a
+    ``.keras`` file keeps the optimizer but not vaelab's plan (:mod:`vaelab.execution`).
 
     Example:
         >>> vae = load_model("vae.keras")  # doctest: +SKIP
@@ -343,11 +344,10 @@ def load_model(path) -> keras.Model:
         model = keras.models.load_model(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(f"{path}: not a readable .keras model ({err})") from err
-    # A .keras file keeps the compile settings but not the DFC VAE's XLA for its parts.
-    if ("perceptual_features" in {layer.name for layer in model.layers}
-            and image_shape_of(model) == IMAGE_SHAPE):
-        _compile_parts(model, DFC_XLA_PARTS)
-    return guard_fit(model)
+    names = {layer.name for layer in model.layers}
+    if model.optimizer is None or not {"encoder", "decoder"} <= names:
+        return guard_fit(model)
+    return compile_vae(model, model.optimizer, "auto", *default_plan(model))
 
 
 def save_weights(model: keras.Model, path) -> Path:
@@ -423,58 +423,32 @@ def submodel(model: keras.Model, name: str) -> keras.Model:
         ) from None
 
 
-def compile_vae(model: keras.Model, optimizer, jit_compile="auto",
-                xla_on_cpu: bool = False, xla_parts=()) -> keras.Model:
+def compile_vae(model: keras.Model, optimizer, jit_compile="auto", default: Plan = Plan(),
+                parts=()) -> keras.Model:
     """Compile a VAE for ``fit(x, None)``: `optimizer`, no loss, XLA as `jit_compile` says.
 
-    ``jit_compile="auto"`` means XLA on TensorFlow when `xla_on_cpu` (the model's builder
-    measured it faster there), otherwise Keras's own choice (XLA with a GPU only). When
-    that leaves the model without XLA on TensorFlow, the sub-models named in `xla_parts`
-    still train under XLA, forward and backward; ``jit_compile=False`` turns XLA off for all.
-    Its ``fit`` stops on a NaN loss (:func:`vaelab.training.guard_fit`).
+    ``jit_compile="auto"`` runs the architecture's `default` plan until a long training
+    run measures a better one on this machine (:mod:`vaelab.execution`); True or False
+    fixes XLA. A later ``model.compile()`` (another optimizer, say) keeps the plan, and
+    the model's ``fit`` stops on a NaN loss (:func:`vaelab.training.guard_fit`).
     """
-    auto = isinstance(jit_compile, str) and jit_compile == "auto"
-    if isinstance(jit_compile, (bool, np.bool_)):
-        jit_compile = bool(jit_compile)
-    elif not auto:
-        raise ValueError(f"jit_compile: expected 'auto', True or False, got {jit_compile!r}")
-    elif xla_on_cpu and keras.backend.backend() == "tensorflow":
-        jit_compile = True
-    model.compile(optimizer=optimizer, jit_compile=jit_compile)
-    _compile_parts(model, xla_parts if auto else ())
+    configure(model, optimizer, jit_compile, default, parts)
     return guard_fit(model)
 
 
-def _compile_parts(model, names):
-    """XLA in training for the sub-models `names` alone, where the model has none of its own.
+def default_plan(model: keras.Model):
+    """The fixed plan (:class:`vaelab.execution.Plan`) and XLA parts for a VAE's architecture.
 
-    That is, on TensorFlow without XLA for the whole model; the other sub-models go back
-    to plain calls.
+    Measured on CPU (benchmarks/RESULTS.md): in the article's (28, 28, 1) models XLA
+    speeds up the encoder and decoder on an AVX2 machine but slows down the DFC VAE's
+    feature extractor, so the DFC VAE keeps XLA to those two; the DFC paper's architecture
+    (batch normalisation, upsampling) was slower with XLA.
     """
-    for layer in model.layers:
-        if "call" in vars(layer):
-            del layer.call
-    if keras.backend.backend() != "tensorflow" or model.jit_compile:
-        return
-    for name in names:
-        part = model.get_layer(name)
-        part.call = _xla_when_training(part.call)
-
-
-def _xla_when_training(call):
-    """`call`, compiled with XLA in training steps only.
-
-    Inference keeps TensorFlow's kernels: its batch shapes vary (grids, the last batch of
-    a dataset), and each new shape would be compiled again.
-    """
-    import tensorflow as tf  # only reached on the TensorFlow backend
-
-    compiled = tf.function(call, jit_compile=True, autograph=False)
-
-    def call_in_training_with_xla(inputs, training=None, mask=None):
-        return (compiled if training else call)(inputs, training=training, mask=mask)
-
-    return call_in_training_with_xla
+    names = {layer.name for layer in model.layers}
+    perceptual = "perceptual_features" in names
+    if image_shape_of(model) != IMAGE_SHAPE:  # no single-channel ShiftedSliceConv2D there
+        return Plan("none", shifted_slices=False), DFC_XLA_PARTS if perceptual else ()
+    return (Plan("parts"), DFC_XLA_PARTS) if perceptual else (Plan("model"), ())
 
 
 def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile,
@@ -498,13 +472,7 @@ def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_com
         out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
             [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
     model = keras.Model(x, out, name=name)
-    # Measured on CPU: in the article's model XLA speeds up the encoder and decoder but
-    # slows down the DFC VAE's feature extractor, so the DFC VAE keeps XLA to those two;
-    # the DFC paper's architecture (batch normalisation, upsampling) was slower with XLA.
-    article = input_shape == IMAGE_SHAPE
-    return compile_vae(model, optimizer, jit_compile,
-                       xla_on_cpu=article and perceptual is None,
-                       xla_parts=DFC_XLA_PARTS if article and perceptual is not None else ())
+    return compile_vae(model, optimizer, jit_compile, *default_plan(model))
 
 
 def _as_list(outputs):

@@ -10,6 +10,7 @@ import keras
 
 from .checks import as_images, positive_int
 from .datasets import ImageFiles
+from .execution import prepare_fit
 from .output import keras_verbose
 
 
@@ -49,9 +50,10 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 def guard_fit(model: keras.Model) -> keras.Model:
-    """Give `model` a ``fit`` that always stops on a NaN loss (:class:`StopOnNaN`).
+    """Give `model` a ``fit`` that always stops on a NaN loss (:class:`StopOnNaN`) and
+    runs vaelab's best training plan for this machine (:func:`vaelab.execution.prepare_fit`).
 
-    The book trains with ``model.fit(x, None)`` directly; this keeps the guard on that path.
+    The book trains with ``model.fit(x, None)`` directly; this keeps both on that path.
     """
     fit = type(model).fit.__get__(model)  # the class's own fit, never an earlier wrapper
     signature = inspect.signature(fit)
@@ -62,6 +64,7 @@ def guard_fit(model: keras.Model) -> keras.Model:
         callbacks = list(bound.arguments.get("callbacks") or [])
         if not any(isinstance(c, StopOnNaN) for c in callbacks):
             bound.arguments["callbacks"] = [StopOnNaN()] + callbacks
+        prepare_fit(model, bound.arguments)
         return fit(*bound.args, **bound.kwargs)
 
     model.fit = fit_stopping_on_nan

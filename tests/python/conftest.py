@@ -3,12 +3,17 @@
 import importlib.util
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Training plans are measured only where a test asks (test_execution.py), and never cached in
+# the user's own cache folder: timings would make other tests' numbers depend on the machine.
+os.environ.setdefault("VAELAB_TUNE", "off")
+os.environ.setdefault("VAELAB_CACHE", tempfile.mkdtemp(prefix="vaelab-test-cache-"))
 # Run against the checkout when vaelab is not installed (e.g. a bare venv with the dependencies).
 if importlib.util.find_spec("vaelab") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
