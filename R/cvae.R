@@ -29,9 +29,9 @@
 #' train_cvae(cvae, x, rep(0:7, 8), epochs = 1, batch_size = 32, verbose = FALSE)
 build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                        name = "cvae", jit_compile = "auto", input_shape = c(28, 28, 1),
-                       likelihood = "bernoulli") {
+                       likelihood = "bernoulli", precision = "float32") {
   build_vae_like("build_cvae", latent_dim, recipe, optimizer, seed, name, jit_compile,
-                 input_shape, likelihood, call = sys.call())
+                 input_shape, likelihood, precision, call = sys.call())
 }
 
 #' @rdname build_cvae

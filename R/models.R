@@ -69,10 +69,10 @@ image_shape_of <- function(model) {
 #' @param seed Optional seed for reproducible initial weights and sampling.
 #' @param name Name of the Keras model.
 #' @param jit_compile Whether training uses XLA: `TRUE`, `FALSE` or `"auto"`.
-#'   With TensorFlow, `"auto"` turns XLA on for the plain and the conditional
-#'   VAE, which it trains faster on CPU too, and leaves the DFC VAE to Keras:
-#'   XLA for the whole model with a GPU; without one, XLA for its encoder and
-#'   decoder only, since on CPU it slows the DFC VAE's feature extractor down.
+#'   With TensorFlow on a CPU, `"auto"` starts with each architecture's fixed
+#'   choice, and a long training run first times the ways this machine can run
+#'   it and keeps the fastest (see [tune_execution()]); with a GPU it is
+#'   Keras's choice (XLA). Your own `model$compile()` keeps vaelab's choice.
 #' @param input_shape The images' `c(height, width, channels)`, which chooses
 #'   the architecture (see [build_encoder()]): MNIST's `c(28, 28, 1)` gets the
 #'   article's; e.g. `c(32, 32, 3)` (CIFAR-10) or `c(64, 64, 3)` (faces) the
@@ -81,6 +81,10 @@ image_shape_of <- function(model) {
 #'   cross-entropy of the pixels, the article's, for grey images near black
 #'   and white) or `"gaussian"` (half the squared error, the DFC paper's, for
 #'   colour photographs).
+#' @param precision `"float32"` (the default) or `"bfloat16"`: mixed precision,
+#'   where the encoder and decoder compute in bfloat16 and the weights and the
+#'   loss stay float32; faster on CPUs with AVX-512 BF16 or AMX and on recent
+#'   GPUs, with slightly different numbers (`benchmarks/RESULTS.md`).
 #' @return A compiled Keras model.
 #' @export
 #' @examplesIf vaelab_available()
@@ -92,20 +96,21 @@ image_shape_of <- function(model) {
 #' image_shape_of(cifar_vae)
 build_vae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                       name = "vae", jit_compile = "auto", input_shape = c(28, 28, 1),
-                      likelihood = "bernoulli") {
+                      likelihood = "bernoulli", precision = "float32") {
   build_vae_like("build_vae", latent_dim, recipe, optimizer, seed, name, jit_compile,
-                 input_shape, likelihood, call = sys.call())
+                 input_shape, likelihood, precision, call = sys.call())
 }
 
 # build_vae() and build_cvae(): one set of arguments, converted alike.
 build_vae_like <- function(fun, latent_dim, recipe, optimizer, seed, name, jit_compile,
-                           input_shape, likelihood, call = sys.call(-1)) {
+                           input_shape, likelihood, precision, call = sys.call(-1)) {
   vaelab_call(fun, latent_dim = as_int(latent_dim, "latent_dim", call),
               recipe = as_scalar(recipe, "recipe", call), optimizer = optimizer,
               seed = as_optional_int(seed, "seed", call), name = as_scalar(name, "name", call),
               jit_compile = as_scalar(jit_compile, "jit_compile", call),
               input_shape = as_ints(input_shape, "input_shape", call),
-              likelihood = as_scalar(likelihood, "likelihood", call), .call = call)
+              likelihood = as_scalar(likelihood, "likelihood", call),
+              precision = as_scalar(precision, "precision", call), .call = call)
 }
 
 #' Build or train the perceptual model of the DFC VAE
@@ -184,14 +189,16 @@ train_perceptual_model <- function(images, labels, epochs = 10, batch_size = 128
 #' image_shape_of(faces_dfc)
 build_dfc_vae <- function(perceptual_model, latent_dim = 5, layers = NULL, layer_weights = NULL,
                           recipe = "elbo", optimizer = "rmsprop", seed = NULL,
-                          name = "dfc_vae", jit_compile = "auto", input_shape = NULL) {
+                          name = "dfc_vae", jit_compile = "auto", input_shape = NULL,
+                          precision = "float32") {
   vaelab_call("build_dfc_vae", perceptual_model = as_model(perceptual_model, "perceptual_model"),
               latent_dim = as_int(latent_dim, "latent_dim"), layers = as_layers(layers),
               layer_weights = as_tuple(layer_weights, "layer_weights"),
               recipe = as_scalar(recipe, "recipe"), optimizer = optimizer,
               seed = as_optional_int(seed, "seed"), name = as_scalar(name, "name"),
               jit_compile = as_scalar(jit_compile, "jit_compile"),
-              input_shape = as_ints(input_shape, "input_shape"))
+              input_shape = as_ints(input_shape, "input_shape"),
+              precision = as_scalar(precision, "precision"))
 }
 
 #' Save and load models and weights

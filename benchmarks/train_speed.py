@@ -40,9 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 R_SCRIPT = Path(__file__).resolve().parent / "speed.R"
 MODELS = ("vae", "dfc_vae")
 MODEL_TITLES = {"vae": "plain VAE", "dfc_vae": "DFC VAE"}
-IMPLS = ("reference", "python", "r")
-IMPL_TITLES = {"reference": "reference (Keras fit)", "python": "vaelab Python",
+IMPLS = ("reference", "reference_xla", "python", "python_compiled", "r")
+IMPL_TITLES = {"reference": "Keras fit, no XLA", "reference_xla": "Keras fit, XLA",
+               "python": "vaelab Python", "python_compiled": "vaelab, user compile",
                "r": "vaelab R"}
+REFERENCES = ("reference", "reference_xla")
+INFER_IMPLS = ("reference", "python", "r")
 INFER_TASKS = ("encode", "reconstruct", "laplacian_variance", "blur_comparison")
 LATENT_DIM = 5
 SEED = 1
@@ -160,8 +163,9 @@ def train_worker(spec: dict) -> dict:
     x = np.load(spec["train_file"])[:spec["images"]]
     batch = {} if spec["batch_size"] is None else {"batch_size": spec["batch_size"]}
 
-    if spec["impl"] == "reference":
+    if spec["impl"] in REFERENCES:
         model = reference_parts(spec["model"])[2]
+        model.compile(optimizer="rmsprop", jit_compile=spec["impl"] == "reference_xla")
         used = batch.get("batch_size", 32)  # Keras's default
 
         def fit(epochs, timer):
@@ -172,6 +176,10 @@ def train_worker(spec: dict) -> dict:
         import vaelab
 
         model = _vaelab_model(vaelab, spec["model"])
+        if spec["impl"] == "python_compiled":  # a course's usual step: its own optimizer
+            import keras
+
+            model.compile(optimizer=keras.optimizers.RMSprop())
         used = batch.get("batch_size",
                          inspect.signature(vaelab.train_vae).parameters["batch_size"].default)
 
@@ -383,10 +391,12 @@ def main(argv=None) -> int:
             print(f"\nR paths SKIPPED: {r_skip}", flush=True)
         runner = Runner(args, files, r_lib)
         # The orchestrator never imports TensorFlow: data is prepared by a worker too.
-        if runner.run("MNIST subsets", {"task": "data", "impl": "python", "images": args.images,
-                                        "infer_images": args.infer_images}) is None:
+        data = runner.run("MNIST subsets", {"task": "data", "impl": "python",
+                                            "images": args.images,
+                                            "infer_images": args.infer_images})
+        if data is None:
             return 1
-        training = run_training(runner, args)
+        training = run_training(runner, args, data["flops"])
         inference = {} if args.no_inference else run_inference(runner, args)
     print(f"\nTotal benchmark time: {time.time() - started:.0f} s")
     print_ratios(training, inference, args, r_skip)
@@ -434,14 +444,56 @@ def machine_report() -> str:
         load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     except OSError:
         load = "unknown"
+    peak, how = peak_gflops()
     return "\n".join([
         "vaelab speed benchmark",
         f"date:     {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"machine:  {cpu}, {cores} cores, {mem:.0f} GiB, {platform.system()} "
         f"{platform.release()}",
+        f"cpu flags: {' '.join(cpu_flags()) or 'unknown'} (of those that matter here)",
+        f"fp32 peak: about {peak:.0f} GFLOP/s ({how})",
         f"load avg: {load} (at start; anything else running skews every number)",
         "versions: " + ", ".join(versions),
     ])
+
+
+SIMD_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
+
+
+def _cpuinfo() -> dict:
+    """The first processor's fields in /proc/cpuinfo (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    first = text.split("\n\n")[0]
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in
+                                                  first.splitlines())}
+
+
+def cpu_flags() -> list:
+    """The SIMD features that decide how fast convolutions run."""
+    flags = set(_cpuinfo().get("flags", "").split())
+    return [f for f in SIMD_FLAGS if f in flags]
+
+
+def peak_gflops():
+    """An estimate of the CPU's fp32 peak, and how it was made.
+
+    cores x clock x operations per cycle per core: two fused multiply-add units of 16
+    lanes (AVX-512), 8 lanes (AVX2 with FMA) or, without FMA, one add and one multiply
+    of 8 lanes. The clock is /proc/cpuinfo's "cpu MHz", which a virtual machine may
+    report at base rather than turbo speed; servers with one AVX-512 FMA unit have half.
+    """
+    flags = cpu_flags()
+    per_cycle = 64 if "avx512f" in flags else 32 if "fma" in flags else 16
+    try:
+        mhz = float(_cpuinfo().get("cpu MHz", "nan"))
+    except ValueError:
+        mhz = float("nan")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores * mhz / 1000 * per_cycle, (f"{cores} cores x {mhz / 1000:.2f} GHz x "
+                                           f"{per_cycle} fp32 operations per cycle")
 
 
 def data_worker(spec: dict) -> dict:
@@ -457,7 +509,42 @@ def data_worker(spec: dict) -> dict:
     np.save(spec["train_file"], x_train[:spec["images"]])
     np.save(spec["test_x_file"], x_test[:spec["infer_images"]])
     np.save(spec["test_y_file"], y_test[:spec["infer_images"]])
-    return {}
+    return {"flops": {kind: training_flops(kind) for kind in MODELS}}
+
+
+def training_flops(kind: str) -> float:
+    """Floating-point operations per image in one training step, counted layer by layer.
+
+    Each multiply-add is 2 operations. A step is about 3 forward passes of the encoder and
+    decoder (the forward pass, then the gradients with respect to inputs and to weights);
+    the DFC VAE's frozen feature extractor adds 1 forward pass on the image and 2 on the
+    reconstruction (forward, then the gradient to its input only). Activations, the loss
+    and the optimizer are left out: they are a few percent.
+    """
+    encoder, decoder, _ = reference_parts(kind)
+    flops = 3 * (forward_flops(encoder) + forward_flops(decoder))
+    if kind == "dfc_vae":
+        flops += 3 * forward_flops(_reference_features())
+    return float(flops)
+
+
+def forward_flops(model) -> int:
+    """Operations per image of the convolutions and dense layers of one forward pass."""
+    from keras import layers
+
+    flops = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+            kh, kw, _, _ = layer.kernel.shape
+            # A transposed convolution's work is counted at its input, a convolution's at its
+            # output; kernel.shape is (kh, kw, in, out) and (kh, kw, out, in) respectively.
+            grid = layer.input.shape if isinstance(layer, layers.Conv2DTranspose) \
+                else layer.output.shape
+            flops += 2 * grid[1] * grid[2] * kh * kw * layer.kernel.shape[2] \
+                * layer.kernel.shape[3]
+        elif isinstance(layer, layers.Dense):
+            flops += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+    return flops
 
 
 def install_r_package(tmp: Path):
@@ -490,6 +577,11 @@ class Runner:
             [str(ROOT / "python")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         if args.data:
             self.env["VAELAB_DATA"] = str(Path(args.data).resolve())
+        # Each timed call stands for a long training run, which measures its training plan
+        # (vaelab.execution) at the start: the first call of a row's first process does
+        # (in "first s"); the others find the plan in this run's own cache.
+        self.env.update(VAELAB_TUNE="always",
+                        VAELAB_CACHE=str(Path(files["train_file"]).parent / "plans"))
         self.env.update(args.env)
         if r_lib:
             self.env.update(R_LIBS=r_lib, VAELAB_PYTHON=sys.executable,
@@ -513,7 +605,7 @@ class Runner:
         return json.loads(lines[-1][len("RESULT "):])
 
 
-def run_training(runner: Runner, args) -> list:
+def run_training(runner: Runner, args, flops: dict) -> list:
     impls = [i for i in IMPLS if i != "r" or runner.r_lib]
     print(f"\nTraining: {args.images} images per epoch. Each row: {args.rounds} fresh "
           f"process(es), the rows taking turns; each process makes a first call of 1 epoch, "
@@ -536,21 +628,26 @@ def run_training(runner: Runner, args) -> list:
                   flush=True)
     header = (f"{'model':<10} {'batch':>7} {'implementation':<22} {'first s':>8} "
               f"{'compile s':>9} {'epoch s':>8} {'img/s epoch':>11} {'img/s call':>10} "
-              f"{'CPU ms/img':>10} {'gap s':>6}")
+              f"{'CPU ms/img':>10} {'gap s':>6} {'GFLOP/s':>7} {'% peak':>6}")
     print(header + "\n" + "-" * len(header), flush=True)
     rows = []
     for (model, batch, impl), runs in results.items():
         row = {"model": model, "batch": batch, "impl": impl, "raw": runs}
         if runs:
             row.update(summarise_training(pool_rounds(runs), args))
+            row["gflops"] = (row["ips_epoch"] or row["ips_call"]) * flops[model] / 1e9
             print(format_training_row(row), flush=True)
         rows.append(row)
     notes = [r for r in rows if r.get("gap") is not None and r["gap"] > OVERHEAD_NOTE_S]
     for r in notes:
         print(f"  note: {IMPL_TITLES[r['impl']]} {r['model']} spent {r['gap']:.1f} s per call "
               "outside its epochs (fit returning late)")
-    print("first s: the first call (1 epoch, tracing included); compile s: first s minus a "
-          "steady epoch; gap s: call time minus the time inside its epochs (R: not measured).")
+    print("first s: the first call (1 epoch, tracing included, and in vaelab's first process "
+          "per row the measuring of its training plan); compile s: first s minus a steady "
+          "epoch; gap s: call time minus the time inside its epochs (R: not measured); "
+          "GFLOP/s: per epoch (per call for R), at "
+          + ", ".join(f"{MODEL_TITLES[m]} {flops[m] / 1e6:.0f} MFLOP" for m in args.models)
+          + " per image per training step (training_flops); % peak: of the fp32 peak above.")
     return rows
 
 
@@ -585,14 +682,15 @@ def format_training_row(r: dict) -> str:
         return "-" if v is None else format(v, fmt)
 
     batch = f"{r['batch_used']}" + ("*" if r["batch"] is None else "")
+    peak = peak_gflops()[0]
     return (f"{MODEL_TITLES[r['model']]:<10} {batch:>7} {IMPL_TITLES[r['impl']]:<22} "
             f"{r['first']:>8.1f} {r['compile']:>9.1f} {num(r['epoch'], '8.2f'):>8} "
             f"{num(r['ips_epoch'], '11.0f'):>11} {r['ips_call']:>10.0f} {r['cpu_ms']:>10.2f} "
-            f"{num(r['gap'], '6.2f'):>6}")
+            f"{num(r['gap'], '6.2f'):>6} {r['gflops']:>7.0f} {100 * r['gflops'] / peak:>6.1f}")
 
 
 def run_inference(runner: Runner, args) -> dict:
-    impls = [i for i in IMPLS if i != "r" or runner.r_lib]
+    impls = [i for i in INFER_IMPLS if i != "r" or runner.r_lib]
     # As many timings per task as a training row gets timed calls.
     repeats = args.rounds * args.repeats
     print(f"\nInference on {args.infer_images} test images (untrained seeded models: speed "
@@ -623,9 +721,8 @@ def run_inference(runner: Runner, args) -> dict:
 
 
 def print_ratios(training: list, inference: dict, args, r_skip):
-    """The summary the issue asks for, printed last: throughput ratios (> 1: faster)."""
-    print("\nRatios (steady-state throughput per call, what a user waits for; > 1 means faster "
-          "than the reference)")
+    """The summary the issue asks for, printed last: throughput ratios (> 1: faster) against
+    the faster of the two straightforward Keras models (with and without XLA)."""
     by_key = {(r["model"], r["batch"], r["impl"]): r for r in training}
 
     def ips(model, batch, impl, per):
@@ -634,16 +731,23 @@ def print_ratios(training: list, inference: dict, args, r_skip):
     settings = [(model, batch, f"{MODEL_TITLES[model]:<10} " + (
         "defaults (each side's own batch size)" if batch is None else f"batch {batch}"))
         for model in args.models for batch in args.batch_sizes]
-    for model, batch, what in settings:
-        ref, py, r = (ips(model, batch, impl, "ips_call") for impl in ("reference", "python", "r"))
-        parts = [f"vaelab Python / reference {_ratio(py, ref)}",
-                 f"vaelab R / reference {_ratio(r, ref, r_skip)}",
-                 f"R / Python {_ratio(r, py, r_skip)}"]
-        print(f"  {what:<49} " + "   ".join(parts))
-    print("  per epoch (the training steps alone; R's epochs are not timed):")
-    for model, batch, what in settings:
-        ref, py = (ips(model, batch, impl, "ips_epoch") for impl in ("reference", "python"))
-        print(f"    {what:<47} vaelab Python / reference {_ratio(py, ref)}")
+    for per, title in (("ips_call", "per call, what a user waits for"),
+                       ("ips_epoch", "per epoch, the training steps alone; R's epochs are "
+                                     "not timed")):
+        print(f"\nRatios {title} (> 1 means faster than the baseline: the faster Keras fit)")
+        for model, batch, what in settings:
+            refs = {impl: ips(model, batch, impl, per) for impl in REFERENCES}
+            known = {impl: v for impl, v in refs.items() if v is not None}
+            base = max(known, key=known.get) if known else None
+            ref = known.get(base)
+            py, compiled, r = (ips(model, batch, impl, per)
+                               for impl in ("python", "python_compiled", "r"))
+            parts = [f"baseline {IMPL_TITLES[base] if base else 'n/a'}",
+                     f"XLA / no XLA {_ratio(refs['reference_xla'], refs['reference'])}",
+                     f"vaelab {_ratio(py, ref)}", f"after user compile {_ratio(compiled, ref)}"]
+            if per == "ips_call":
+                parts += [f"R {_ratio(r, ref, r_skip)}", f"R / Python {_ratio(r, py, r_skip)}"]
+            print(f"  {what:<49} " + "   ".join(parts))
     if inference:
         py, r = inference.get("python", {}), inference.get("r", {})
         ref = inference.get("reference", {})

@@ -28,9 +28,11 @@ from .models import (
     compile_vae,
     conv_features,
     default_plan,
+    latent_heads,
     set_seed,
     strided_features,
 )
+from .precision import computing_in
 from .training import fit_inputs
 
 
@@ -54,9 +56,7 @@ def build_conditional_encoder(latent_dim: int = 5, name: str = "encoder",
         h = layers.Dense(32, activation="relu")(layers.Concatenate()([conv_features(x), y]))
     else:
         h = layers.Concatenate()([layers.Flatten()(strided_features(x)), y])
-    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
-    return keras.Model([x, y], [z_mean, z_log_var], name=name)
+    return keras.Model([x, y], latent_heads(h, latent_dim), name=name)
 
 
 def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder",
@@ -76,14 +76,16 @@ def build_conditional_decoder(latent_dim: int = 5, name: str = "decoder",
 
 def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
                seed: int | None = None, name: str = "cvae", jit_compile="auto",
-               input_shape=IMAGE_SHAPE, likelihood: str = "bernoulli") -> keras.Model:
+               input_shape=IMAGE_SHAPE, likelihood: str = "bernoulli",
+               precision: str = "float32") -> keras.Model:
     """The conditional VAE: plain VAE loss, with the one-hot label fed to encoder and decoder.
 
     Inputs are ``[images, one_hot(labels)]``; the loss is added by the core's
     :class:`~vaelab.layers.VariationalLayer`, so :func:`train_cvae` (or
     ``model.fit([images, one_hot(labels)], None)``) trains it. Sub-models: ``encoder`` and
     ``decoder``.
-    `jit_compile`, `input_shape` and `likelihood` work as in :func:`~vaelab.build_vae`.
+    `jit_compile`, `input_shape`, `likelihood` and `precision` work as in
+    :func:`~vaelab.build_vae`.
 
     Example:
         >>> cvae = build_cvae(latent_dim=2, seed=1)
@@ -94,8 +96,9 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     check_likelihood(likelihood)
     input_shape = as_image_shape(input_shape)
     set_seed(seed)
-    encoder = build_conditional_encoder(latent_dim, input_shape=input_shape)
-    decoder = build_conditional_decoder(latent_dim, output_shape=input_shape)
+    with computing_in(precision):
+        encoder = build_conditional_encoder(latent_dim, input_shape=input_shape)
+        decoder = build_conditional_decoder(latent_dim, output_shape=input_shape)
     x = keras.Input(shape=input_shape, name="image")
     y = keras.Input(shape=(N_CLASSES,), name="label")
     z_mean, z_log_var = encoder([x, y])

@@ -26,6 +26,7 @@ from .files import atomic_path
 from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
 from .losses import check_likelihood, check_recipe
 from .output import keras_verbose
+from .precision import computing_in, in_precision
 from .training import guard_fit
 
 DEFAULT_PERCEPTUAL_LAYERS = ("conv1", "conv2")
@@ -50,9 +51,14 @@ def build_encoder(latent_dim: int = 5, name: str = "encoder",
         h = layers.Dense(32, activation="relu")(conv_features(x))
     else:
         h = layers.Flatten()(strided_features(x))
-    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
-    return keras.Model(x, [z_mean, z_log_var], name=name)
+    return keras.Model(x, latent_heads(h, latent_dim), name=name)
+
+
+def latent_heads(h, latent_dim: int) -> list:
+    """``[z_mean, z_log_var]`` from the features `h`: two dense layers, in float32 whatever
+    the precision, since the loss reads them closely (:mod:`vaelab.precision`)."""
+    return [layers.Dense(latent_dim, name=name, dtype="float32")(h)
+            for name in ("z_mean", "z_log_var")]
 
 
 def conv_features(x):
@@ -89,7 +95,8 @@ def build_decoder(latent_dim: int = 5, name: str = "decoder",
         h = layers.Dense(14 * 14 * 64, activation="relu")(z)
         h = layers.Reshape((14, 14, 64))(h)
         h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu", strides=2)(h)
-        x_decoded = ShiftedSliceConv2D(1, 3, padding="same", activation="sigmoid")(h)
+        x_decoded = ShiftedSliceConv2D(1, 3, padding="same", activation="sigmoid",
+                                       dtype="float32")(h)
     else:
         x_decoded = upsampled_image(z, output_shape)
     return keras.Model(z, x_decoded, name=name)
@@ -109,7 +116,7 @@ def upsampled_image(z, output_shape):
         h = layers.BatchNormalization(epsilon=1e-3)(h)
         h = layers.LeakyReLU(0.2)(h)
     h = layers.UpSampling2D(2, interpolation="nearest")(h)
-    return layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(h)
+    return layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32")(h)
 
 
 def as_image_shape(shape, name: str = "input_shape") -> tuple:
@@ -153,7 +160,8 @@ def image_shape_of(model: keras.Model) -> tuple:
 
 def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
               seed: int | None = None, name: str = "vae", jit_compile="auto",
-              input_shape=IMAGE_SHAPE, likelihood: str = "bernoulli") -> keras.Model:
+              input_shape=IMAGE_SHAPE, likelihood: str = "bernoulli",
+              precision: str = "float32") -> keras.Model:
     """The plain VAE: a pixel-wise reconstruction term plus KL, added by a VariationalLayer.
 
     `input_shape` chooses the architecture (see :mod:`vaelab.models`): the article's for
@@ -165,10 +173,11 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     (or :func:`vaelab.train_vae`) trains it. Its sub-models are reachable as
     ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``. `jit_compile`
     (``"auto"``, True or False) chooses XLA for training: ``"auto"`` turns it on with
-    TensorFlow for the article's (28, 28, 1) model, on CPU too, where each training step
-    ran 1.15x to 1.3x faster on an AVX2 machine (benchmarks/RESULTS.md); for the DFC
-    paper's architecture, which trained 1.4x faster without XLA on an AVX-512 CPU, and
-    on other backends, it leaves Keras's own choice (XLA with a GPU).
+    TensorFlow for the article's (28, 28, 1) model and off for the DFC paper's
+    architecture, until a long training run on a CPU measures the fastest way on that
+    machine (:mod:`vaelab.execution`); with a GPU and on other backends it is Keras's
+    own choice (XLA with a GPU). `precision` is ``"float32"`` or ``"bfloat16"``
+    (mixed precision where the hardware has it, :mod:`vaelab.precision`).
 
     With the default RMSprop, a fresh model's first steps push ``z_log_var`` up to about 15,
     so on a few hundred images the first epoch's KL is in the hundreds or thousands before
@@ -181,7 +190,7 @@ def build_vae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     """
     return _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual=None,
                          jit_compile=jit_compile, input_shape=input_shape,
-                         likelihood=likelihood)
+                         likelihood=likelihood, precision=precision)
 
 
 def build_perceptual_model(seed: int | None = None, name: str = "classifier") -> keras.Model:
@@ -248,18 +257,18 @@ def train_perceptual_model(images, labels, epochs: int = 10, batch_size: int = 1
 def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=None,
                   layer_weights=None, recipe: str = "elbo", optimizer="rmsprop",
                   seed: int | None = None, name: str = "dfc_vae",
-                  jit_compile="auto", input_shape=None) -> keras.Model:
+                  jit_compile="auto", input_shape=None,
+                  precision: str = "float32") -> keras.Model:
     """The deep feature consistent VAE: reconstruction measured on a classifier's activations.
 
     `layers` names (or indexes, among the classifier's layers) the hidden layers whose
     activations are compared, by default its first two convolutions; `layer_weights`
     weights each (default 1.0). A frozen copy of `perceptual_model` becomes part of the
-    model, so the classifier you pass stays untouched. `jit_compile` is passed to
-    ``compile``: ``"auto"`` is Keras's choice for the whole model (XLA with a GPU). On
-    TensorFlow without a GPU, in the article's (28, 28, 1) model, only the encoder and the
-    decoder train under XLA: XLA slows the feature extractor down on CPU, and this split
-    trained fastest (benchmarks/RESULTS.md); the DFC paper's architecture trained fastest
-    without XLA on CPU (benchmarks/faces_speed.py).
+    model, so the classifier you pass stays untouched. `jit_compile` works as in
+    :func:`build_vae`; on a CPU the article's (28, 28, 1) model starts with XLA for its
+    encoder and decoder alone, since XLA slowed the feature extractor down on an AVX2
+    machine (benchmarks/RESULTS.md), until a long run measures this machine's fastest way.
+    With ``precision="bfloat16"`` the feature extractor computes in bfloat16 too.
     `input_shape` is the perceptual model's input shape unless given, when the two must
     agree; it chooses the architecture as in :func:`build_vae`. Any Keras model with a
     single image input serves as `perceptual_model`, e.g. VGG19
@@ -287,8 +296,9 @@ def build_dfc_vae(perceptual_model: keras.Model, latent_dim: int = 5, layers=Non
             f"got {layer_weights}"
         )
     return _assemble_vae(latent_dim, recipe, optimizer, seed, name,
-                         perceptual=(extractor, layer_weights), jit_compile=jit_compile,
-                         input_shape=input_shape)
+                         perceptual=(in_precision(extractor, precision), layer_weights),
+                         jit_compile=jit_compile, input_shape=input_shape,
+                         precision=precision)
 
 
 def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model:
@@ -452,13 +462,14 @@ def default_plan(model: keras.Model):
 
 
 def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_compile,
-                  input_shape, likelihood="bernoulli"):
+                  input_shape, likelihood="bernoulli", precision="float32"):
     check_recipe(recipe)
     check_likelihood(likelihood)
     input_shape = as_image_shape(input_shape)
     set_seed(seed)
-    encoder = build_encoder(latent_dim, input_shape=input_shape)
-    decoder = build_decoder(latent_dim, output_shape=input_shape)
+    with computing_in(precision):
+        encoder = build_encoder(latent_dim, input_shape=input_shape)
+        decoder = build_decoder(latent_dim, output_shape=input_shape)
     x = keras.Input(shape=input_shape, name="image")
     z_mean, z_log_var = encoder(x)
     z = Sampling(seed=seed, name="sampling")([z_mean, z_log_var])

@@ -106,13 +106,13 @@ def test_faces_speed_pools_the_rounds_and_pairs_them(faces_speed):
     text = faces_speed.table({("dfc_vae", "reference"): reference,
                               ("dfc_vae", "vaelab"): vaelab}, ["dfc_vae"], ["reference", "vaelab"])
     assert text.splitlines()[-2:] == [
-        "| DFC VAE | reference (Keras fit) | 100, 50, 100 | 100 | 20.00 | 9.0 | - |",
+        "| DFC VAE | Keras fit, no XLA | 100, 50, 100 | 100 | 20.00 | 9.0 | - |",
         "| DFC VAE | vaelab train_vae | 200, 125 | 154 | 13.00 | 9.0 | 1.54x (1.62x) |"]
 
 
 @pytest.mark.parametrize("args, message", [
     (["--size", "40"], "--size: expected a multiple of 16"),
-    (["--impls", "vaelab"], "--impls: the ratios need the reference"),
+    (["--impls", "vaelab"], "--impls: the ratios need a reference"),
     (["--models", "gan"], "--models: expected a comma-separated list of vae, dfc_vae"),
     (["--rounds", "0"], "--rounds: expected a whole number >= 1, got 0"),
 ])
@@ -129,6 +129,45 @@ def test_faces_speed_quick_run(tmp_path):
     assert sorted(rows) == ["dfc_vae reference", "dfc_vae vaelab", "vae reference",
                             "vae vaelab"]
     assert all(row["ips"] > 0 and len(row["per_round"]) == 1 for row in rows.values())
-    assert re.search(r"^cpu: .*; flags: avx2 (yes|no)", run.stdout, re.MULTILINE)
+    assert re.search(r"^cpu flags: .*\(of those that matter here\)$", run.stdout, re.MULTILINE)
+    assert re.search(r"^fp32 peak: about \d+ GFLOP/s \(\d+ cores x ", run.stdout, re.MULTILINE)
     assert re.search(r"^\| DFC VAE \| vaelab train_vae \| \d+ \| \d+ \| .* \| "
                      r"\d+\.\d\dx \(\d+\.\d\dx\) \|$", run.stdout, re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def train_speed():
+    return load_script(SCRIPT.parent / "train_speed.py")
+
+
+def test_train_speed_counts_a_training_steps_operations(train_speed):
+    """The article's plain VAE, counted by hand: 2 x multiply-adds of each convolution at its
+    output grid (the transposed one at its input grid) and each dense layer, times 3."""
+    encoder = (28 * 28 * 9 * 1 * 32 + 14 * 14 * 9 * 32 * 64 + 2 * 14 * 14 * 9 * 64 * 64
+               + 12544 * 32 + 2 * 32 * 5)
+    decoder = 5 * 12544 + 14 * 14 * 9 * 64 * 32 + 28 * 28 * 9 * 32 * 1
+    assert train_speed.training_flops("vae") == 3 * 2 * (encoder + decoder)
+    extractor = 26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64
+    assert train_speed.training_flops("dfc_vae") == 3 * 2 * (encoder + decoder + extractor)
+
+
+def test_train_speed_estimates_the_peak_from_the_cpu(train_speed, monkeypatch):
+    monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {"flags": "fpu avx avx2 fma avx512f",
+                                                          "cpu MHz": "2000.000"})
+    monkeypatch.setattr(train_speed.os, "sched_getaffinity", lambda pid: {0, 1})
+    peak, how = train_speed.peak_gflops()
+    assert peak == pytest.approx(2 * 2.0 * 64) and how == ("2 cores x 2.00 GHz x 64 fp32 "
+                                                            "operations per cycle")
+    monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {"flags": "avx avx2 fma"})
+    assert train_speed.cpu_flags() == ["avx", "avx2", "fma"]
+
+
+def test_train_speed_takes_the_faster_keras_model_as_baseline(train_speed, capsys):
+    args = train_speed.parse_args(["--no-r", "--models", "vae", "--batch-sizes", "32"])
+    rows = [{"model": "vae", "batch": 32, "impl": impl, "ips_call": ips, "ips_epoch": ips}
+            for impl, ips in (("reference", 100.0), ("reference_xla", 80.0),
+                              ("python", 120.0), ("python_compiled", 110.0))]
+    train_speed.print_ratios(rows, {}, args, "--no-r given")
+    out = capsys.readouterr().out
+    assert ("baseline Keras fit, no XLA   XLA / no XLA 0.80x   vaelab 1.20x   "
+            "after user compile 1.10x") in out
