@@ -171,3 +171,27 @@ def test_train_speed_takes_the_faster_keras_model_as_baseline(train_speed, capsy
     out = capsys.readouterr().out
     assert ("baseline Keras fit, no XLA   XLA / no XLA 0.80x   vaelab 1.20x   "
             "after user compile 1.10x") in out
+
+
+def test_precision_report_checks_the_conclusions_in_each_precision():
+    precision = load_script(SCRIPT.parent / "precision.py")
+    from vaelab.stats import TTestResult
+
+    def run(loss, epoch_s):
+        return {"epoch_s": [epoch_s] * 3, "history": {"loss": [loss]}, "test_kl": 5.0,
+                "test_bce": 0.1}
+
+    results = {("vae", "float32"): run(100.0, 2.0), ("vae", "bfloat16"): run(101.0, 1.0),
+               ("dfc_vae", "float32"): run(50.0, 4.0), ("dfc_vae", "bfloat16"): run(51.0, 2.5)}
+    rows = {"original": {"sharpness": 0.15, "accuracy": 0.99}}
+    for key, accuracy in ((("vae", "float32"), 0.8), (("vae", "bfloat16"), 0.8),
+                          (("dfc_vae", "float32"), 0.9), (("dfc_vae", "bfloat16"), 0.7)):
+        rows[key] = {"sharpness": 0.01, "accuracy": accuracy}
+    test = TTestResult(20.0, 1e-9, 99.0, 0.004, (0.003, 0.005), 0.95, "scipy")
+    text = precision.report(results, {"rows": rows, "tests": {"float32": test,
+                                                             "bfloat16": test}}, images=100)
+    assert "plain VAE: bfloat16 trains 2.00x as fast as float32 per epoch" in text
+    assert "DFC VAE: bfloat16 trains 1.60x as fast" in text
+    assert "bfloat16: DFC VAE sharper than plain VAE: yes (t = 20.0, p = 1e-09); better " \
+           "recognised: no" in text
+    assert text.endswith("conclusions the same in both precisions: NO")
