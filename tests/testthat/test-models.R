@@ -125,3 +125,16 @@ test_that("build_dfc_vae() takes its image shape from the perceptual model", {
                      "64 x 64 x 3"),
                class = "vaelab_ValueError")
 })
+
+test_that("precision = 'bfloat16' computes the bulk in bfloat16 and the loss in float32", {
+  skip_if_no_vaelab()
+  vae <- build_vae(latent_dim = 2, seed = 1, precision = "bfloat16")
+  decoder <- vae$get_layer("decoder")
+  expect_identical(decoder$layers[[2]]$dtype_policy$name, "mixed_bfloat16")
+  expect_identical(vae$get_layer("variational")$dtype_policy$name, "float32")
+  x <- array(runif(32 * 28 * 28), c(32, 28, 28, 1))
+  expect_true(all(is.finite(train_vae(vae, x, epochs = 1, batch_size = 16,
+                                      verbose = FALSE)$loss)))
+  expect_error(build_vae(precision = "float16"), "precision: expected one of",
+               class = "vaelab_ValueError")
+})
