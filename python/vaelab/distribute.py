@@ -100,6 +100,24 @@ class DataParallel:
         return ImageFiles([files.files[i] for i in rows], files.size, files.channels,
                           files.crop, skip_unreadable=files.skip_unreadable)
 
+    def replicate(self, tree):
+        """A tree of arrays with each held whole by every device (JAX), process 0's values:
+        the state of a hand-written training loop (the VAE-GAN's)."""
+        import jax
+        values = jax.tree_util.tree_map(host_array, tree)
+        if self.process_count > 1:
+            from jax.experimental import multihost_utils
+            values = multihost_utils.broadcast_one_to_all(values)
+        whole = jax.sharding.NamedSharding(self.engine.device_mesh.backend_mesh,
+                                           jax.sharding.PartitionSpec())
+        return jax.device_put(values, whole)
+
+    def global_batch(self, rows):
+        """This process's `rows` of a batch as one array split over every device (JAX)."""
+        import jax
+        layout = self.engine.get_data_layout(rows.shape).backend_layout
+        return jax.make_array_from_process_local_data(layout, rows)
+
     @contextlib.contextmanager
     def training(self, model: keras.Model):
         """Yield the model to call ``fit`` on; afterwards `model` holds the trained state."""
@@ -157,13 +175,20 @@ def resolve(distribution) -> DataParallel | None:
 
 
 def host_value(variable) -> np.ndarray:
-    """A variable's value as a NumPy array on this host, also when it is laid out over the
+    """A variable's value as a NumPy array on this host (see :func:`host_array`)."""
+    try:
+        return host_array(variable.value)
+    except ValueError as err:
+        raise ValueError(f"variable {variable.path!r}: {err}") from None
+
+
+def host_array(value) -> np.ndarray:
+    """A backend array as a NumPy array on this host, also when it is laid out over the
     devices of several processes (then each holds a full replica)."""
-    value = variable.value
     if keras.backend.backend() == "jax" and not value.is_fully_addressable:
         if not value.is_fully_replicated:
-            raise ValueError(f"variable {variable.path!r} is split over the devices of "
-                             "several processes; vaelab trains data parallel only")
+            raise ValueError("split over the devices of several processes; vaelab trains "
+                             "data parallel only")
         return np.asarray(value.addressable_data(0))
     return keras.ops.convert_to_numpy(value)
 

@@ -28,6 +28,7 @@ import pytest
 import vaelab
 from helpers import run_python, synthetic_images
 from vaelab import distribute
+from vaelab.vaegan import LOSSES
 
 TF_TWO_DEVICES = """
 import tensorflow as tf
@@ -66,6 +67,7 @@ def train(distribution):
 
 result = {"devices": len(keras.distribution.list_devices())
           if keras.backend.backend() == "jax" else 2}
+sample = Sampling.call
 for noise in ("on", "off"):
     if noise == "off":
         Sampling.call = lambda self, inputs: inputs[0]
@@ -81,6 +83,17 @@ result["loaded_vs_trained"] = float(np.abs(vaelab.reconstruct(fresh, probe)
                                            - vaelab.reconstruct(two, probe)).max())
 result["two_vs_one"] = float(np.abs(vaelab.reconstruct(two, probe)
                                     - vaelab.reconstruct(one, probe)).max())
+Sampling.call = sample
+if keras.backend.backend() == "jax":
+    result["vaegan"] = [vaelab.train_vaegan(
+        vaelab.build_vaegan(latent_dim=4, conditional=True, seed=1), x[:32], np.arange(32) % 10,
+        epochs=1, batch_size=16, seed=2, verbose=0, distribution=d) for d in (None, "all")]
+else:
+    try:
+        vaelab.train_vaegan(vaelab.build_vaegan(latent_dim=4), x[:16], epochs=1, verbose=0,
+                            distribution="all")
+    except ValueError as err:
+        result["vaegan_error"] = str(err)
 print(json.dumps(result))
 """
 
@@ -117,11 +130,20 @@ def assert_same_training(result, noise_identical):
 
 
 def test_two_jax_devices_train_as_one(tmp_path):
-    assert_same_training(run_equivalence("jax", tmp_path), noise_identical=True)
+    result = run_equivalence("jax", tmp_path)
+    assert_same_training(result, noise_identical=True)
+    # The VAE-GAN's own loop too (noise and dropout on): one program over both devices.
+    one, two = result["vaegan"]
+    for name in ("discriminator_steps", "generator_steps"):
+        assert two[name] == one[name]
+    for name in LOSSES:
+        np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_two_tensorflow_devices_train_as_one(tmp_path):
-    assert_same_training(run_equivalence("tensorflow", tmp_path), noise_identical=False)
+    result = run_equivalence("tensorflow", tmp_path)
+    assert_same_training(result, noise_identical=False)
+    assert "JAX backend only" in result["vaegan_error"]
 
 
 # One of two processes joined on loopback (argv: process id, port, image folder, output
