@@ -104,13 +104,18 @@ class DataParallel:
         """A tree of arrays with each held whole by every device (JAX), process 0's values:
         the state of a hand-written training loop (the VAE-GAN's)."""
         import jax
-        values = jax.tree_util.tree_map(host_array, tree)
-        if self.process_count > 1:
-            from jax.experimental import multihost_utils
-            values = multihost_utils.broadcast_one_to_all(values)
+        values = self.from_first_process(jax.tree_util.tree_map(host_array, tree))
         whole = jax.sharding.NamedSharding(self.engine.device_mesh.backend_mesh,
                                            jax.sharding.PartitionSpec())
         return jax.device_put(values, whole)
+
+    def from_first_process(self, values):
+        """Process 0's `values` (a tree of host arrays) in every process: replicas start
+        equal whatever seeds built them."""
+        if self.process_count == 1:
+            return values
+        from jax.experimental import multihost_utils
+        return multihost_utils.broadcast_one_to_all(values)
 
     def global_batch(self, rows):
         """This process's `rows` of a batch as one array split over every device (JAX)."""
@@ -122,7 +127,7 @@ class DataParallel:
     def training(self, model: keras.Model):
         """Yield the model to call ``fit`` on; afterwards `model` holds the trained state."""
         if self.backend == "jax":
-            with _jax_training(model, self.engine):
+            with _jax_training(model, self):
                 yield model
         else:
             with _tf_training(model, self.engine) as copy:
@@ -225,17 +230,14 @@ def _state(model):
 
 
 @contextlib.contextmanager
-def _jax_training(model, distribution):
+def _jax_training(model, plan):
+    distribution = plan.engine
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built:
         # Built here, not inside the scope, where its variables would stay tied to the mesh.
         optimizer.build(model.trainable_variables)
     variables = _state(model)
-    values = [host_value(v) for v in variables]
-    if distribution._is_multi_process:
-        # Every process starts from process 0's values, whatever seeds built the models.
-        from jax.experimental import multihost_utils
-        values = multihost_utils.broadcast_one_to_all(values)
+    values = plan.from_first_process([host_value(v) for v in variables])
     for variable, value in zip(variables, values):
         variable.assign(keras.distribution.distribute_tensor(
             np.asarray(value), distribution.get_variable_layout(variable)))
