@@ -8,6 +8,7 @@
 #' [encode()], [decode()], [reconstruct()] and [generate()] take its labels.
 #'
 #' @inheritParams build_vae
+#' @inheritParams train_vae
 #' @param model A conditional VAE from `build_cvae()`.
 #' @param images Training images, an array `n x height x width x channels`
 #'   of the model's image shape, with values in `[0, 1]`.
@@ -27,6 +28,8 @@
 #' x <- array(runif(64 * 28 * 28), c(64, 28, 28, 1))
 #' cvae <- build_cvae(latent_dim = 2, seed = 1)
 #' train_cvae(cvae, x, rep(0:7, 8), epochs = 1, batch_size = 32, verbose = FALSE)
+#' train_cvae(cvae, x, rep(0:7, 8), epochs = 1, batch_size = 32, verbose = FALSE,
+#'            distribution = "all")
 build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", seed = NULL,
                        name = "cvae", jit_compile = "auto", input_shape = c(28, 28, 1),
                        likelihood = "bernoulli", precision = "float32") {
@@ -37,13 +40,15 @@ build_cvae <- function(latent_dim = 5, recipe = "elbo", optimizer = "rmsprop", s
 #' @rdname build_cvae
 #' @export
 train_cvae <- function(model, images, labels, epochs = 15, batch_size = 32,
-                       validation_data = NULL, seed = NULL, verbose = "auto") {
+                       validation_data = NULL, seed = NULL, verbose = "auto",
+                       distribution = NULL) {
   history <- vaelab_call(
     "train_cvae", model = as_model(model), images = as_images(images),
     labels = as_labels(labels), epochs = as_int(epochs, "epochs"),
     batch_size = as_int(batch_size, "batch_size"),
     validation_data = as_validation_data(validation_data),
-    seed = as_optional_int(seed, "seed"), verbose = as_verbose(verbose), .convert = FALSE
+    seed = as_optional_int(seed, "seed"), verbose = as_verbose(verbose),
+    distribution = as_scalar(distribution, "distribution"), .convert = FALSE
   )
   history_frame(history)
 }

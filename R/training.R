@@ -21,6 +21,13 @@
 #' @param shuffle Shuffle `images` before each epoch.
 #' @param seed Optional seed of the shuffling.
 #' @param verbose `TRUE` (one line per epoch), `FALSE`, 0, 1, 2 or `"auto"`.
+#' @param distribution Devices to train on, data parallel: `NULL` or `"none"`
+#'   (one device), `"all"` (every device of this machine, and of every machine
+#'   joined by `jax.distributed`; see the guide docs/scaling.md), or
+#'   a Python object passed on as it is: a `keras.distribution.DataParallel`
+#'   (JAX backend) or a `tf.distribute.Strategy` (TensorFlow backend).
+#'   `batch_size` stays the global batch and must be a multiple of the number
+#'   of devices; `model` itself ends up trained.
 #' @return A data.frame with one row per epoch: `epoch`, `loss`,
 #'   `reconstruction_loss`, `kl_loss` and, with validation data, their `val_`
 #'   versions. (Python's `vaelab.train_vae()` returns the Keras `History`,
@@ -34,14 +41,16 @@
 #' faces <- synthetic_faces(32, seed = 1, size = 32)
 #' face_vae <- build_vae(latent_dim = 8, input_shape = c(32, 32, 3), likelihood = "gaussian")
 #' train_vae(face_vae, faces, epochs = 1, batch_size = 16, verbose = FALSE)
+#' # Every device of the machine (one device trains as before):
+#' train_vae(vae, x, epochs = 1, batch_size = 64, verbose = FALSE, distribution = "all")
 train_vae <- function(model, images, epochs = 15, batch_size = 32, validation_data = NULL,
-                      shuffle = TRUE, seed = NULL, verbose = "auto") {
+                      shuffle = TRUE, seed = NULL, verbose = "auto", distribution = NULL) {
   history <- vaelab_call(
     "train_vae", model = as_model(model), images = as_images(images),
     epochs = as_int(epochs, "epochs"), batch_size = as_int(batch_size, "batch_size"),
     validation_data = as_validation_data(validation_data),
     shuffle = as_scalar(shuffle, "shuffle"), seed = as_optional_int(seed, "seed"),
-    verbose = as_verbose(verbose),
+    verbose = as_verbose(verbose), distribution = as_scalar(distribution, "distribution"),
     .convert = FALSE
   )
   history_frame(history)

@@ -34,6 +34,15 @@
 #' @param labels Their digit labels (required when the model is conditional).
 #' @param epochs,batch_size Passes over the data, and images per batch.
 #' @param verbose `TRUE` (one line per epoch), `FALSE`, 0, 1, 2 or `"auto"`.
+#' @param distribution Devices to train on, data parallel: `NULL` or `"none"`
+#'   (one device), `"all"` (every device of this machine, and of every machine
+#'   joined by `jax.distributed`; see the guide docs/scaling.md), or
+#'   a Python object passed on as it is: a `keras.distribution.DataParallel`
+#'   (JAX backend) or a `tf.distribute.Strategy` (TensorFlow backend).
+#'   `batch_size` stays the global batch and must be a multiple of the number
+#'   of devices; `model` itself ends up trained. The VAE-GAN's own training
+#'   loop spreads over devices on the JAX backend only (an error on
+#'   TensorFlow).
 #' @return `build_vaegan()`: the model (a Keras model with sub-models
 #'   `encoder`, `decoder` and `discriminator`). `train_vaegan()`: a data.frame
 #'   with one row per epoch: the mean losses `prior` (KL), `feature`, `gan`
@@ -63,12 +72,12 @@ build_vaegan <- function(latent_dim = 8, conditional = FALSE, gamma = 0.05, beta
 #' @rdname build_vaegan
 #' @export
 train_vaegan <- function(model, images, labels = NULL, epochs = 10, batch_size = 64, seed = NULL,
-                         verbose = "auto") {
+                         verbose = "auto", distribution = NULL) {
   history <- vaelab_call(
     "train_vaegan", model = as_model(model), images = as_images(images),
     labels = as_optional_labels(labels), epochs = as_int(epochs, "epochs"),
     batch_size = as_int(batch_size, "batch_size"), seed = as_optional_int(seed, "seed"),
-    verbose = as_verbose(verbose)
+    verbose = as_verbose(verbose), distribution = as_scalar(distribution, "distribution")
   )
   history <- lapply(history, function(v) as.double(unlist(v)))
   data.frame(epoch = seq_along(history[[1]]), history)

@@ -45,6 +45,23 @@ test_that("Python checks train_vae()'s arguments, R refuses NA", {
 # The weights of a model as one vector, to see that training changed them.
 all_weights <- function(model) unlist(lapply(model$get_weights(), as.vector))
 
+test_that("train_vae() passes distribution on: \"all\" trains the model, a typo is refused", {
+  skip_if_no_vaelab()
+  vae <- build_vae(latent_dim = 2, seed = 1)
+  before <- all_weights(vae)
+  # The tests' Python has one device, where "all" trains as one device does.
+  history <- train_vae(vae, random_images(16), epochs = 1, batch_size = 8, verbose = FALSE,
+                       distribution = "all")
+  expect_true(all(is.finite(history$loss)))
+  expect_false(identical(all_weights(vae), before))
+  expect_error(train_vae(vae, random_images(4), epochs = 1, distribution = "al"),
+               "distribution: expected NULL", class = "vaelab_ValueError")
+  expect_error(train_cvae(build_cvae(latent_dim = 2), random_images(4), 0:3, epochs = 1,
+                          distribution = 3), "distribution: expected", class = "vaelab_ValueError")
+  expect_error(train_vae(vae, random_images(4), distribution = NA), "distribution: contains NA",
+               class = "vaelab_input_error")
+})
+
 test_that("a 32 x 32 x 3 VAE trains from R on CIFAR-10's official batch files", {
   skip_if_no_vaelab()
   cifar <- load_cifar10(write_cifar_batches(tempfile("cifar")), verify = FALSE)
