@@ -234,15 +234,16 @@ def _split(text, allowed, flag, parser):
     return items
 
 
-def run(spec: dict, env: dict):
-    """Run one worker in a fresh process; its result, or None (and the reason printed)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+def run(spec: dict, env: dict, script=__file__, label=None):
+    """Run `script`'s worker for `spec` in a fresh process; its result, or None (and the
+    reason printed, under `label`)."""
+    cmd = [sys.executable, str(Path(script).resolve()), "--worker", json.dumps(spec)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
         tail = "\n    ".join((out.stderr or out.stdout).strip().splitlines()[-8:])
-        print(f"  {spec['task']} {spec.get('model', '')} {spec.get('impl', '')}: FAILED "
-              f"(exit {out.returncode})\n    {tail}", flush=True)
+        label = label or f"{spec['task']} {spec.get('model', '')} {spec.get('impl', '')}"
+        print(f"  {label}: FAILED (exit {out.returncode})\n    {tail}", flush=True)
         return None
     return json.loads(lines[-1][len("RESULT "):])
 

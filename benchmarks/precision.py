@@ -20,13 +20,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faces_speed import run  # noqa: E402
 from train_speed import epoch_timer, machine_report, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,18 +84,6 @@ def evaluate(results: dict, test_images: int) -> dict:
         if dfc is not None and plain is not None:
             tests[precision] = vaelab.paired_ttest(dfc, plain)
     return {"rows": out, "tests": tests}
-
-
-def run(spec: dict, env: dict):
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
-    if out.returncode != 0 or not lines:
-        tail = "\n    ".join((out.stderr or out.stdout).strip().splitlines()[-8:])
-        print(f"  {spec['model']} {spec['precision']}: FAILED (exit {out.returncode})\n"
-              f"    {tail}", flush=True)
-        return None
-    return json.loads(lines[-1][len("RESULT "):])
 
 
 def report(results: dict, evaluation: dict, images: int) -> str:
@@ -169,7 +157,7 @@ def main(argv=None) -> int:
                 spec = {"model": model, "precision": precision, "images": args.images,
                         "epochs": args.epochs, "test_images": args.test_images,
                         "out": str(Path(tmp) / f"{model}-{precision}.npy")}
-                res = run(spec, env)
+                res = run(spec, env, __file__, f"{model} {precision}")
                 if res is not None:
                     results[model, precision] = {**res, "out": spec["out"]}
         sys.path.insert(0, str(ROOT / "python"))
