@@ -22,7 +22,13 @@ from keras import layers
 
 from .checks import CHANNELS, IMAGE_SHAPE, as_images, as_labelled, as_labels, as_model, positive_int
 from .files import atomic_path
-from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
+from .layers import (
+    PerceptualVariationalLayer,
+    Sampling,
+    ShiftedSliceConv2D,
+    VariationalLayer,
+    VariationalModel,
+)
 from .losses import check_likelihood, check_recipe
 from .output import keras_verbose
 from .training import guard_fit
@@ -497,7 +503,7 @@ def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_com
         features_x, features_decoded = extractor(x), extractor(x_decoded)
         out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
             [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
-    model = keras.Model(x, out, name=name)
+    model = VariationalModel(x, out, name=name)
     # Measured on CPU: in the article's model XLA speeds up the encoder and decoder but
     # slows down the DFC VAE's feature extractor, so the DFC VAE keeps XLA to those two;
     # the DFC paper's architecture (batch normalisation, upsampling) was slower with XLA.
