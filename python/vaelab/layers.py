@@ -135,7 +135,8 @@ class PerceptualVariationalLayer(VariationalLayer):
 class VariationalModel(keras.Model):
     """A functional model whose variational layers report their terms on every backend.
 
-    Built like ``keras.Model(inputs, outputs)``. Keras 3 on JAX runs ``call()`` without
+    Built like ``keras.Model(inputs, outputs)``, with the variational layer among its own
+    layers (not inside a sub-model). Keras 3 on JAX runs ``call()`` without
     side effects in its training and evaluation steps, so a :class:`VariationalLayer`
     cannot update its ``reconstruction_loss`` and ``kl_loss`` trackers there;
     ``compute_loss`` runs next in the same step with the metrics' state mapped, and this
@@ -143,8 +144,8 @@ class VariationalModel(keras.Model):
     ``keras.Model``: the layers update their trackers themselves.
 
     Example:
-        >>> vae = VariationalModel(x, VariationalLayer()([x, x_decoded, z_mean, z_log_var]))
-        ... # doctest: +SKIP
+        >>> out = VariationalLayer()([x, x_decoded, z_mean, z_log_var])  # doctest: +SKIP
+        >>> vae = VariationalModel(x, out)  # doctest: +SKIP
     """
 
     def __init__(self, inputs, outputs, name=None, **kwargs):
@@ -159,7 +160,7 @@ class VariationalModel(keras.Model):
 
     def _variational_layers(self):
         # Not kept in an attribute: Keras would track a list of layers as sublayers again.
-        return [layer for layer in self._flatten_layers() if isinstance(layer, VariationalLayer)]
+        return [layer for layer in self.layers if isinstance(layer, VariationalLayer)]
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
