@@ -14,7 +14,7 @@ api_contract <- list(
     "TrainingDivergedError", "PerceptualVariationalLayer", "kl_divergence",
     "feature_extractor", "latent_dim_of", "save_figure", "load_keras2_weights",
     "build_conditional_encoder", "build_conditional_decoder", "is_conditional", "one_hot",
-    "VAEGAN", "build_discriminator", "execution_plan"
+    "VAEGAN", "build_discriminator", "execution_plan", "runtime_info"
   ),
   # Arguments only Python has: R's plots draw on the current device (no `path`), R has no
   # Keras callbacks, and the shipped weights are always the package's own.

@@ -129,27 +129,31 @@ vaelab_available <- function(strict = nzchar(Sys.getenv("VAELAB_PYTHON"))) {
   ok
 }
 
-#' Which Python, vaelab, NumPy and Keras this session uses
+#' Which Python, vaelab, NumPy and Keras this session uses, and on which devices
 #'
 #' For bug reports and the reproducibility section of an assignment.
 #'
 #' @return A named list: `python` (path), `source` (how it was found),
 #'   `vaelab`, `numpy` and `keras` versions, `backend` (Keras's backend:
-#'   `"tensorflow"`, or `"jax"` when `KERAS_BACKEND` chose it), and the
-#'   `tensorflow` and `reticulate` versions.
+#'   `"tensorflow"`, or `"jax"` or `"torch"` when `KERAS_BACKEND` chose it),
+#'   `devices` (a character vector such as `"cpu:0"` or `c("gpu:0", "gpu:1")`:
+#'   the devices Keras computes on, as Python's `vaelab.runtime_info()` lists
+#'   them), and the `tensorflow` and `reticulate` versions.
 #' @export
 #' @examplesIf vaelab_available()
 #' str(vaelab_config())
 vaelab_config <- function() {
   module <- vaelab_module()
+  runtime <- module$runtime_info()
   version <- function(name) reticulate::import(name)$`__version__`
   list(
     python = reticulate::py_config()$python,
     source = python_choice()$source,
     vaelab = module$`__version__`,
     numpy = version("numpy"),
-    keras = version("keras"),
-    backend = reticulate::import("keras")$backend$backend(),
+    keras = runtime$keras_version,
+    backend = runtime$backend,
+    devices = as.character(unlist(runtime$devices)),
     tensorflow = version("tensorflow"),
     reticulate = as.character(utils::packageVersion("reticulate"))
   )

@@ -92,6 +92,7 @@ from .plots import (
     save_figure,
 )
 from .pretrained import available_pretrained, load_keras2_weights, load_pretrained, manifest
+from .runtime import runtime_info
 from .stats import (
     TTestResult,
     WilcoxonResult,
@@ -123,7 +124,8 @@ __all__ = [
     "PerceptualVariationalLayer", "plot_edit_rows", "plot_images", "plot_interpolations",
     "plot_laplacian_boxplot", "plot_laplacian_histograms", "plot_latent_scatter",
     "plot_manifold", "predict_digits", "read_idx", "read_image", "reconstruct",
-    "reconstruction_errors", "Sampling", "save_figure", "save_model", "save_weights", "slant",
+    "reconstruction_errors", "runtime_info", "Sampling", "save_figure", "save_model",
+    "save_weights", "slant",
     "style_transfer", "synthetic_faces", "tile_grid", "train_attribute_classifier",
     "train_cvae", "train_perceptual_model", "tune_execution",
     "train_vae", "train_vaegan", "TrainingDivergedError", "TTestResult", "VAEGAN",

@@ -19,7 +19,7 @@ from keras import layers
 
 from .checks import IMAGE_SHAPE, as_labelled, as_labels, positive_int
 from .inference import N_CLASSES, decode, encode, generate, is_conditional, model_images, one_hot
-from .layers import Sampling, VariationalLayer
+from .layers import Sampling, VariationalLayer, VariationalModel
 from .losses import check_likelihood, check_recipe
 from .metrics import predict_digits
 from .models import (
@@ -105,7 +105,7 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
     z = Sampling(seed=seed, name="sampling")([z_mean, z_log_var])
     out = VariationalLayer(recipe=recipe, likelihood=likelihood, name="variational")(
         [x, decoder([z, y]), z_mean, z_log_var])
-    model = keras.Model([x, y], out, name=name)
+    model = VariationalModel([x, y], out, name=name)
     # XLA on CPU helped the article's architecture only (see build_vae).
     return compile_vae(model, optimizer, jit_compile, *default_plan(model))
 

@@ -47,8 +47,9 @@ class VariationalLayer(layers.Layer):
     Called on ``[x, x_decoded, z_mean, z_log_var]``. The loss is the batch mean of the
     per-image reconstruction term (binary cross-entropy, or half the squared error with
     ``likelihood="gaussian"``) plus the KL term, weighted by `recipe` (see
-    :mod:`vaelab.losses`). Both terms are also tracked as the metrics
-    ``reconstruction_loss`` and ``kl_loss`` (not on the JAX backend). A model ending in this
+    :mod:`vaelab.losses`). Both terms are also reported as the metrics
+    ``reconstruction_loss`` and ``kl_loss``: on TensorFlow and torch in any model, on JAX
+    in a :class:`VariationalModel` (which vaelab's builders return). A model ending in this
     layer trains with ``compile(optimizer)`` and ``fit(x, None)``.
 
     Example:
@@ -59,12 +60,17 @@ class VariationalLayer(layers.Layer):
         super().__init__(**kwargs)
         self.recipe = check_recipe(recipe)
         self.likelihood = check_likelihood(likelihood)
-        # Keras 3 on JAX runs call() statelessly, where metric objects cannot be updated:
-        # there only the total loss is reported, rather than terms stuck at zero.
-        track = keras.backend.backend() != "jax"
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss") if track \
-            else None
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss") if track else None
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        # Set by VariationalModel, whose compute_loss hands the terms to the trackers on JAX.
+        self.terms_reach_trackers = keras.backend.backend() != "jax"
+        self._pending_terms = None
+
+    @property
+    def metrics(self):
+        # Without a VariationalModel, JAX would report the terms stuck at zero: only the
+        # total loss is reported then.
+        return super().metrics if self.terms_reach_trackers else []
 
     def reconstruction(self, inputs):
         """Per-image reconstruction term; subclasses change what "close" means."""
@@ -76,10 +82,25 @@ class VariationalLayer(layers.Layer):
         reconstruction = self.reconstruction(inputs)
         kl = kl_term(z_mean, z_log_var, self.recipe)
         self.add_loss(ops.mean(reconstruction + kl))
-        if self.kl_tracker is not None:
-            self.reconstruction_tracker.update_state(reconstruction)
-            self.kl_tracker.update_state(kl)
+        # Keras 3 on JAX calls layers statelessly in its steps and would drop the trackers'
+        # updates: there the terms wait for the model's compute_loss, which runs next in the
+        # same step with the metrics' state in hand (and replace those of earlier calls).
+        if keras.backend.backend() == "jax":
+            self._pending_terms = (reconstruction, kl)
+        else:
+            self.update_trackers(reconstruction, kl)
         return inputs[1]
+
+    def update_trackers(self, reconstruction, kl):
+        """Add a batch's per-image terms to the ``reconstruction_loss`` and ``kl_loss`` means."""
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+
+    def report_pending_terms(self):
+        """Pass the terms of the last call on JAX to the trackers (see VariationalModel)."""
+        if self._pending_terms is not None:
+            self.update_trackers(*self._pending_terms)
+            self._pending_terms = None
 
     def compute_output_shape(self, input_shape):
         return input_shape[1]
@@ -108,6 +129,38 @@ class PerceptualVariationalLayer(VariationalLayer):
 
     def get_config(self):
         return {**super().get_config(), "layer_weights": self.layer_weights}
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class VariationalModel(keras.Model):
+    """A functional model whose variational layers report their terms on every backend.
+
+    Built like ``keras.Model(inputs, outputs)``, with the variational layer among its own
+    layers (not inside a sub-model). Keras 3 on JAX runs ``call()`` without
+    side effects in its training and evaluation steps, so a :class:`VariationalLayer`
+    cannot update its ``reconstruction_loss`` and ``kl_loss`` trackers there;
+    ``compute_loss`` runs next in the same step with the metrics' state mapped, and this
+    model passes the terms on from there. On TensorFlow and torch it is a plain
+    ``keras.Model``: the layers update their trackers themselves.
+
+    Example:
+        >>> out = VariationalLayer()([x, x_decoded, z_mean, z_log_var])  # doctest: +SKIP
+        >>> vae = VariationalModel(x, out)  # doctest: +SKIP
+    """
+
+    def __init__(self, inputs, outputs, name=None, **kwargs):
+        super().__init__(inputs, outputs, name=name, **kwargs)
+        for layer in self._variational_layers():
+            layer.terms_reach_trackers = True
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        for layer in self._variational_layers():
+            layer.report_pending_terms()
+        return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+
+    def _variational_layers(self):
+        # Not kept in an attribute: Keras would track a list of layers as sublayers again.
+        return [layer for layer in self.layers if isinstance(layer, VariationalLayer)]
 
 
 @keras.saving.register_keras_serializable(package="vaelab")

@@ -23,7 +23,13 @@ from keras import layers
 from .checks import CHANNELS, IMAGE_SHAPE, as_images, as_labelled, as_labels, as_model, positive_int
 from .execution import Plan, configure
 from .files import atomic_path
-from .layers import PerceptualVariationalLayer, Sampling, ShiftedSliceConv2D, VariationalLayer
+from .layers import (
+    PerceptualVariationalLayer,
+    Sampling,
+    ShiftedSliceConv2D,
+    VariationalLayer,
+    VariationalModel,
+)
 from .losses import check_likelihood, check_recipe
 from .output import keras_verbose
 from .precision import computing_in, in_precision
@@ -482,7 +488,7 @@ def _assemble_vae(latent_dim, recipe, optimizer, seed, name, perceptual, jit_com
         features_x, features_decoded = extractor(x), extractor(x_decoded)
         out = PerceptualVariationalLayer(layer_weights, recipe=recipe, name="variational")(
             [x, x_decoded, z_mean, z_log_var, _as_list(features_x), _as_list(features_decoded)])
-    model = keras.Model(x, out, name=name)
+    model = VariationalModel(x, out, name=name)
     return compile_vae(model, optimizer, jit_compile, *default_plan(model))
 
 

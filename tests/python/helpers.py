@@ -1,7 +1,8 @@
 """Helpers shared by the test files: synthetic IDX/npz files and images (never real MNIST),
-and a fresh interpreter on Keras's JAX backend."""
+and a fresh interpreter on a chosen Keras backend."""
 
 import gzip
+import importlib.util
 import os
 import pickle
 import subprocess
@@ -103,8 +104,17 @@ def run_python(args, **env):
     return run
 
 
-def run_on_jax(script: str, *args: str):
-    """Run `script` in a fresh interpreter with Keras on JAX; it must print "ok" last."""
-    pytest.importorskip("jax")
-    run = run_python(["-c", script, *args], KERAS_BACKEND="jax")
+def run_on_backend(backend: str, script: str, *args: str, **env):
+    """Run `script` in a fresh interpreter with Keras on `backend` ("tensorflow", "jax" or
+    "torch") and `env` set; it must print "ok" last. Skips when the backend's library is not
+    installed (one that is installed but broken fails)."""
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed (pip install -e '.[dev]' installs it)")
+    run = run_python(["-c", script, *args], KERAS_BACKEND=backend, **env)
     assert run.stdout.strip().endswith("ok"), run.stdout[-3000:]
+    return run
+
+
+def run_on_jax(script: str, *args: str, **env):
+    """:func:`run_on_backend` on JAX, the GPU path where TensorFlow has no GPU."""
+    return run_on_backend("jax", script, *args, **env)

@@ -139,12 +139,15 @@ test_that("vaelab_config() names the Python in use and its versions", {
   skip_if_no_vaelab()
   config <- vaelab_config()
   expect_named(config, c("python", "source", "vaelab", "numpy", "keras", "backend",
-                         "tensorflow", "reticulate"))
+                         "devices", "tensorflow", "reticulate"))
   if (nzchar(Sys.getenv("KERAS_BACKEND"))) {
     expect_identical(config$backend, Sys.getenv("KERAS_BACKEND"))
   } else {
     expect_true(config$backend %in% c("tensorflow", "jax", "torch"))
   }
+  expect_type(config$devices, "character")
+  expect_true(length(config$devices) >= 1)
+  expect_match(config$devices, "^[a-z]+:[0-9]+$")
   expect_identical(config$vaelab, as.character(packageVersion("vaelab")))
   if (packageVersion("reticulate") < "1.36") {
     expect_true(numeric_version(config$numpy) < "2")
@@ -164,11 +167,12 @@ test_that("KERAS_BACKEND=jax (the GPU path) gives R the same reconstructions", {
   on.exit(unlink(c(images, on_jax)))
   x <- random_images(8)
   saveRDS(x, images)
+  # Two simulated CPU devices: vaelab_config() lists both; inference uses one all the same.
   out <- run_r(c(sprintf("x <- readRDS(%s)", deparse(images)),
-                 "cat(vaelab_config()$backend, '\\n')",
+                 "cat(vaelab_config()$backend, vaelab_config()$devices, '\\n')",
                  sprintf("saveRDS(reconstruct(load_pretrained('dfc_vae'), x), %s)",
                          deparse(on_jax))),
-               env = "KERAS_BACKEND=jax")
-  expect_true("jax " %in% out, info = paste(out, collapse = "\n"))
+               env = c("KERAS_BACKEND=jax", "XLA_FLAGS=--xla_force_host_platform_device_count=2"))
+  expect_true("jax cpu:0 cpu:1 " %in% out, info = paste(out, collapse = "\n"))
   expect_equal(readRDS(on_jax), reconstruct(load_pretrained("dfc_vae"), x), tolerance = 1e-5)
 })
