@@ -47,7 +47,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faces_speed import cpu_report  # noqa: E402
 from train_speed import (  # noqa: E402
     _vaelab_model,
     epoch_timer,
@@ -69,10 +68,10 @@ DEVICE_FLAG = "--xla_force_host_platform_device_count"
 # mnist_*: the MNIST DFC VAE's images, epochs and (global) batch size; faces_*: the faces
 # DFC VAE's (one epoch). A batch size of 32 is train_vae's default; 64, train_faces.py's.
 GPU_FULL = dict(rounds=2, mnist_images=60000, mnist_epochs=15, mnist_batch=32,
-                faces_images=20480, faces_batch=64, timeout=900)
-# One round of the same sizes but half the faces; a worker that hangs stops at 180 s, so the
-# whole run stays inside one 10-minute device command.
-GPU_SHORT = dict(GPU_FULL, rounds=1, faces_images=10240, timeout=180)
+                faces_images=20480, faces_batch=64, timeout=900, deadline=None)
+# One round of the same sizes but half the faces, for a device session: a worker stops after
+# 180 s, and none runs past 450 s of the run, so it ends inside 8 minutes whatever happens.
+GPU_SHORT = dict(GPU_FULL, rounds=1, faces_images=10240, timeout=180, deadline=450)
 CPU_FULL = dict(GPU_FULL, rounds=2, mnist_images=2048, mnist_epochs=2, mnist_batch=64)
 QUICK = dict(rounds=1, mnist_images=128, mnist_epochs=1, mnist_batch=32, faces_images=64,
              faces_batch=32, timeout=300)
@@ -221,6 +220,9 @@ def parse_args(argv=None):
                    help="load MNIST files whose sha256 matches no known version (test copies)")
     p.add_argument("--timeout", type=int, help="seconds one worker may take before it counts "
                    "as failed (%d; --gpu-short %d)" % (GPU_FULL["timeout"], GPU_SHORT["timeout"]))
+    p.add_argument("--deadline", type=int, help="seconds the whole run may take: a worker gets "
+                   "at most what is left, and the rows left then are skipped (none; "
+                   f"--gpu-short {GPU_SHORT['deadline']})")
     p.add_argument("--json", help="also write every raw timing to this JSON file")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -238,7 +240,9 @@ def parse_args(argv=None):
         if getattr(args, key) is None:
             setattr(args, key, value)
     for key in ("rounds", "mnist_images", "mnist_epochs", "mnist_batch", "faces_images",
-                "faces_batch", "timeout"):
+                "faces_batch", "timeout", "deadline"):
+        if key == "deadline" and args.deadline is None:
+            continue
         if getattr(args, key) < 1:
             p.error(f"--{key.replace('_', '-')}: expected a whole number >= 1, got "
                     f"{getattr(args, key)}")
@@ -296,15 +300,22 @@ def worker_env(args, devices: str) -> dict:
     return env
 
 
-def run(spec: dict, env: dict, timeout: int):
-    """Run one worker in a fresh process; its result, or None (and the reason printed)."""
+def run(spec: dict, env: dict, timeout: int, end: float | None = None):
+    """Run one worker in a fresh process, stopped after `timeout` seconds or at time `end`
+    (time.time()); its result, or None (and the reason printed)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
     label = " ".join(str(spec.get(k, "")) for k in ("task", "workload", "devices", "impl"))
+    if end is not None:
+        if end - time.time() < 1:
+            print(f"  {label}: SKIPPED (--deadline passed)", flush=True)
+            return None
+        timeout = min(timeout, end - time.time())
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT,
                              timeout=timeout)
     except subprocess.TimeoutExpired:
-        print(f"  {label}: FAILED (over --timeout {timeout} s)", flush=True)
+        print(f"  {label}: FAILED (stopped after {timeout:.0f} s: --timeout or --deadline)",
+              flush=True)
         return None
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
@@ -388,7 +399,8 @@ def main(argv=None) -> int:
         print("RESULT " + json.dumps(run_worker(json.loads(args.worker))), flush=True)
         return 0
     started = time.time()
-    print(machine_report() + "\n" + cpu_report(), flush=True)
+    end = None if args.deadline is None else started + args.deadline
+    print(machine_report(), flush=True)
     gpus = gpus_listed()
     print(f"gpus:     {'; '.join(gpus) if gpus else 'none listed by nvidia-smi'}")
     sizes = {"mnist": f"MNIST DFC VAE: {args.mnist_images} images x {args.mnist_epochs} "
@@ -420,7 +432,7 @@ def main(argv=None) -> int:
             data = run({"task": "data", "workloads": worker_data, "data": args.data,
                         "verify": not args.no_verify, "mnist_images": args.mnist_images,
                         "faces_images": args.faces_images, **files}, worker_env(args, "1"),
-                       args.timeout)
+                       args.timeout, end)
             if data is None:
                 return 1
         if "mnist" in args.workloads and not args.data:
@@ -435,7 +447,7 @@ def main(argv=None) -> int:
                         "train_file": files[f"{workload}_file"],
                         "epochs": args.mnist_epochs if workload == "mnist" else 1,
                         "batch_size": getattr(args, f"{workload}_batch")}
-                res = run(spec, worker_env(args, devices), args.timeout)
+                res = run(spec, worker_env(args, devices), args.timeout, end)
                 if res is None:
                     failed.append(f"{workload} {devices} {impl} (round {round_no})")
                     continue
