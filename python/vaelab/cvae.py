@@ -108,14 +108,16 @@ def build_cvae(latent_dim: int = 5, recipe: str = "elbo", optimizer="rmsprop",
 
 def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size: int = 32,
                validation_data=None, seed: int | None = None, verbose="auto",
-               callbacks=None) -> keras.callbacks.History:
+               callbacks=None, distribution=None) -> keras.callbacks.History:
     """Train a conditional VAE on `images` with their class `labels` (0..9).
 
     `validation_data` is ``(images, labels)``. Stops with
-    :class:`vaelab.TrainingDivergedError` if the loss becomes NaN.
+    :class:`vaelab.TrainingDivergedError` if the loss becomes NaN. `distribution` spreads
+    training over devices as in :func:`vaelab.train_vae`.
 
     Example:
         >>> train_cvae(build_cvae(), x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
+        >>> train_cvae(build_cvae(), x_train, y_train, distribution="all")  # doctest: +SKIP
     """
     require_conditional(model)
     x = model_images(model, images)
@@ -127,7 +129,7 @@ def train_cvae(model: keras.Model, images, labels, epochs: int = 15, batch_size:
         seed = positive_int(seed, "seed", minimum=0)
     return fit_inputs(model, inputs, positive_int(epochs, "epochs"),
                       positive_int(batch_size, "batch_size"), validation_data, seed=seed,
-                      verbose=verbose, callbacks=callbacks)
+                      verbose=verbose, callbacks=callbacks, distribution=distribution)
 
 
 def require_conditional(model):

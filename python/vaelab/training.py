@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
 
 import keras
+import numpy as np
 
 from .checks import as_images, positive_int
 from .datasets import ImageFiles
+from .distribute import host_value, resolve
 from .output import keras_verbose
 
 
@@ -32,7 +35,7 @@ class StopOnNaN(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
-        self.snapshot = [(v, keras.ops.convert_to_numpy(v)) for v in _training_state(self.model)]
+        self.snapshot = [(v, host_value(v)) for v in _training_state(self.model)]
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -75,7 +78,7 @@ def _training_state(model):
 
 def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32,
               validation_data=None, shuffle: bool = True, seed: int | None = None,
-              verbose="auto", callbacks=None) -> keras.callbacks.History:
+              verbose="auto", callbacks=None, distribution=None) -> keras.callbacks.History:
     """Train a VAE (or DFC VAE) on `images` with ``fit(images, None)`` semantics.
 
     `images` is an array of the model's image shape, or an :class:`vaelab.ImageFiles` (from
@@ -87,8 +90,15 @@ def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32
     directly. Returns the Keras ``History`` (loss, reconstruction_loss, kl_loss and their
     ``val_`` versions).
 
+    `distribution` spreads training over devices, data parallel: None or ``"none"`` (one
+    device), ``"all"`` (every device; every process's with ``jax.distributed``), or a
+    ``keras.distribution.DataParallel`` (JAX) or ``tf.distribute.Strategy`` (TensorFlow).
+    `batch_size` stays the global batch and must be a multiple of the number of devices;
+    `model` itself ends up trained (:mod:`vaelab.distribute`).
+
     Example:
         >>> history = train_vae(build_vae(), x_train[:512], epochs=1)  # doctest: +SKIP
+        >>> history = train_vae(build_vae(), x_train, distribution="all")  # doctest: +SKIP
         >>> faces = load_celeba("celeba", size=64)  # doctest: +SKIP
         >>> history = train_vae(build_vae(input_shape=(64, 64, 3)), faces)  # doctest: +SKIP
     """
@@ -99,7 +109,7 @@ def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32
         validation_data = validation_data[0]
     if isinstance(images, ImageFiles):
         return _fit_files(model, images, epochs, batch_size, validation_data, shuffle, seed,
-                          verbose, callbacks)
+                          verbose, callbacks, resolve(distribution))
     if isinstance(validation_data, ImageFiles):
         raise ValueError("validation_data: image files validate a model trained on image files "
                          "only; pass the training images as files too, or validation images "
@@ -109,25 +119,34 @@ def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32
         validation_data = as_images(validation_data, "validation_data", shape=shape,
                                     model_name=model.name)
     return fit_inputs(model, x, epochs, batch_size, validation_data, shuffle, seed, verbose,
-                      callbacks)
+                      callbacks, distribution)
 
 
 def _fit_files(model, files, epochs, batch_size, validation_data, shuffle, seed, verbose,
-               callbacks):
-    """:func:`train_vae` on image files, read from disk one batch at a time."""
+               callbacks, plan):
+    """:func:`train_vae` on image files, read from disk one batch at a time (by each
+    process, only its share of them, when `plan` spans several)."""
     shape = tuple(model.inputs[0].shape[1:])
     _check_files_shape(files, shape, "images", model)
+    if plan is not None:
+        batch_size = plan.local_batch_size(batch_size)
+        files = plan.local_files(files)
     if isinstance(validation_data, ImageFiles):
         _check_files_shape(validation_data, shape, "validation_data", model)
+        if plan is not None:
+            validation_data = plan.local_files(validation_data, "validation_data")
         validation_data = validation_data.batches(batch_size, shuffle=False)
     elif validation_data is not None:
-        validation_data = (as_images(validation_data, "validation_data", shape=shape,
-                                     model_name=model.name), None)
+        validation_data = (_local(as_images(validation_data, "validation_data", shape=shape,
+                                            model_name=model.name), plan, "validation_data"),
+                           None)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    return model.fit(files.batches(batch_size, shuffle=shuffle, seed=seed), epochs=epochs,
-                     validation_data=validation_data, verbose=keras_verbose(verbose),
-                     callbacks=[StopOnNaN()] + list(callbacks or []))
+    with _trainer(model, plan) as trainer:
+        return trainer.fit(files.batches(batch_size, shuffle=shuffle, seed=seed),
+                           epochs=epochs, validation_data=validation_data,
+                           verbose=keras_verbose(verbose),
+                           callbacks=[StopOnNaN()] + list(callbacks or []))
 
 
 def _check_files_shape(files, shape, name, model):
@@ -139,20 +158,52 @@ def _check_files_shape(files, shape, name, model):
 
 def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
                validation_inputs=None, shuffle: bool = True, seed: int | None = None,
-               verbose="auto", callbacks=None) -> keras.callbacks.History:
+               verbose="auto", callbacks=None, distribution=None) -> keras.callbacks.History:
     """``model.fit(inputs, None)`` through the backend's fastest input path, stopping on NaN.
 
     `inputs` (and `validation_inputs`) is one array or a list of arrays with the same
-    number of rows. The arguments are expected checked already (see :func:`train_vae`).
+    number of rows. The arguments are expected checked already (see :func:`train_vae`),
+    except `distribution` (:func:`vaelab.distribute.resolve`).
     """
+    plan = resolve(distribution)
+    if plan is not None:
+        batch_size = plan.local_batch_size(batch_size)
+        inputs = _local(inputs, plan, "images")
+        if validation_inputs is not None:
+            validation_inputs = _local(validation_inputs, plan, "validation_data")
+    with _trainer(model, plan) as trainer:
+        return _fit_arrays(trainer, inputs, epochs, batch_size, validation_inputs, shuffle,
+                           seed, verbose, callbacks)
+
+
+def _trainer(model, plan):
+    """A context giving the model to fit: `model`, or what `plan` trains in its place."""
+    return contextlib.nullcontext(model) if plan is None else plan.training(model)
+
+
+def _local(inputs, plan, what):
+    """The rows of `inputs` (an array or a list of arrays) that this process trains on."""
+    if plan is None:
+        return inputs
+    arrays = inputs if isinstance(inputs, list) else [inputs]
+    rows = plan.local_rows(arrays[0].shape[0], what)
+    if len(rows) == arrays[0].shape[0]:
+        return inputs
+    arrays = [a[rows] for a in arrays]
+    return arrays if isinstance(inputs, list) else arrays[0]
+
+
+def _fit_arrays(model, inputs, epochs, batch_size, validation_inputs, shuffle, seed, verbose,
+                callbacks):
     callbacks = [StopOnNaN()] + list(callbacks or [])
     verbose = keras_verbose(verbose)
     if keras.backend.backend() == "tensorflow":
         train = _tf_batches(inputs, batch_size, shuffle, seed)
         val = None if validation_inputs is None else _tf_batches(validation_inputs, batch_size,
                                                                   False, None)
-        return model.fit(train, epochs=epochs, validation_data=val, verbose=verbose, shuffle=False,
-                         callbacks=callbacks)
+        steps = math.ceil(len(inputs[0] if isinstance(inputs, list) else inputs) / batch_size)
+        return model.fit(train, epochs=epochs, steps_per_epoch=steps, validation_data=val,
+                         verbose=verbose, shuffle=False, callbacks=callbacks)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     val = None if validation_inputs is None else (validation_inputs, None)
@@ -161,17 +212,27 @@ def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
 
 
 def _tf_batches(inputs, batch_size: int, shuffle: bool, seed):
-    """Shuffled index batches gathered from constant tensors: no per-image Python work."""
+    """Index batches gathered from constant tensors: no per-image Python work.
+
+    Shuffled, they are an endless stream of epochs, each in the order of a permutation
+    drawn from (seed, epoch) by a stateless op: ``tf.distribute`` rebuilds a dataset's graph,
+    and a stateful ``shuffle`` then gave other orders on several devices than on one.
+    """
     import tensorflow as tf
 
     # tf.data would stack a list into one tensor; a tuple stays several inputs.
     tensors = tuple(map(tf.constant, inputs)) if isinstance(inputs, list) else tf.constant(inputs)
     n = tf.nest.flatten(inputs)[0].shape[0]
-    ds = tf.data.Dataset.range(n)
     if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        seed = int(np.random.randint(2**31)) if seed is None else seed
+        ds = tf.data.Dataset.counter().flat_map(lambda epoch: tf.data.Dataset.from_tensor_slices(
+            tf.random.experimental.stateless_shuffle(
+                tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+            )).batch(batch_size))
+    else:
+        ds = tf.data.Dataset.range(n).batch(batch_size)
     # A 1-tuple: Keras would read a list of two inputs as (x, y).
-    ds = ds.batch(batch_size).map(
+    ds = ds.map(
         lambda idx: (tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors),)).prefetch(2)
     options = tf.data.Options()
     # Autotuning left fit() idle for up to ~25 s after its last epoch on this model.

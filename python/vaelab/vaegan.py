@@ -62,6 +62,7 @@ from keras import layers, ops
 
 from .checks import as_flag, as_images, positive_int
 from .cvae import build_conditional_decoder, build_conditional_encoder
+from .distribute import host_array, resolve
 from .inference import N_CLASSES, is_conditional, one_hot
 from .layers import Sampling
 from .losses import kl_divergence, perceptual_reconstruction
@@ -312,7 +313,8 @@ def build_vaegan(latent_dim: int = 8, conditional: bool = False, gamma: float = 
 
 
 def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_size: int = 64,
-                 seed: int | None = None, verbose="auto", on_epoch_end=None) -> dict:
+                 seed: int | None = None, verbose="auto", on_epoch_end=None,
+                 distribution=None) -> dict:
     """Train a VAE-GAN with alternating updates; returns the history, one value per epoch.
 
     Per batch: one discriminator step, skipped while the discriminator is winning (its GAN
@@ -327,8 +329,14 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
     (epoch counted from 1) once the epoch's weights are written back, for checkpoints and
     evaluation; a true result stops training there.
 
+    `distribution` spreads training over devices as in :func:`vaelab.train_vae`, on the JAX
+    backend: each step runs as one program over all devices, every batch split between
+    them. TensorFlow strategies act inside Keras's ``fit``, which this loop does not use,
+    so there it is an error.
+
     Example:
         >>> history = train_vaegan(gan, x_train[:512], y_train[:512], epochs=1)  # doctest: +SKIP
+        >>> history = train_vaegan(gan, x_train, y_train, distribution="all")  # doctest: +SKIP
     """
     if not isinstance(model, VAEGAN):
         raise ValueError(f"model: expected a VAE-GAN from build_vaegan(), got "
@@ -340,6 +348,19 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
     y = one_hot(labels, n=x.shape[0]) if model.conditional else None
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
+    plan = resolve(distribution)
+    if plan is not None and plan.backend != "jax":
+        raise ValueError(
+            f"distribution: train_vaegan spreads training over devices on the JAX backend "
+            f"only; its alternating updates run outside Keras's fit(), where a "
+            f"{plan.backend} strategy would act. Set KERAS_BACKEND=jax (before Keras is "
+            "imported) with distribution=\"all\", or pass distribution=None")
+    place = _identity
+    if plan is not None:
+        batch_size = plan.local_batch_size(batch_size)
+        rows = plan.local_rows(x.shape[0])
+        x, y = x[rows], None if y is None else y[rows]
+        place = plan.global_batch
     discriminator_step, generator_step = model.compiled_steps()
     rng = np.random.default_rng(seed)
     pure = keras.backend.backend() == "jax"
@@ -349,20 +370,22 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
         t0, order = time.time(), rng.permutation(x.shape[0])
         snapshot = model.get_weights()
         state = model.read_state() if pure else None
+        if plan is not None:
+            state = plan.replicate(state)
         sums, n_batches, n_dis, n_gen = dict.fromkeys(LOSSES, 0.0), 0, 0, 0
         for batch, start in enumerate(range(0, x.shape[0], batch_size)):
             idx = np.sort(order[start:start + batch_size])
-            xb, yb = x[idx], None if y is None else y[idx]
+            xb, yb = place(x[idx]), None if y is None else place(y[idx])
             if not dis_loss < model.win_threshold:
                 state, logs = discriminator_step(state, xb, yb)
                 n_dis += 1
             for _ in range(model.max_generator_steps):
                 state, logs = generator_step(state, xb, yb)
                 n_gen += 1
-                dis_loss = float(logs["gan"])
+                dis_loss = float(host_array(logs["gan"]))
                 if dis_loss >= model.win_threshold:
                     break
-            values = {k: float(logs[k]) for k in LOSSES}
+            values = {k: float(host_array(logs[k])) for k in LOSSES}
             bad = [k for k, v in values.items() if not math.isfinite(v)]
             if bad:
                 model.set_weights(snapshot)
@@ -374,7 +397,9 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
                 sums[k] += v
             n_batches += 1
         if state is not None:
-            model.write_state(state)
+            # As host arrays: the variables stay on the default device between epochs.
+            model.write_state(state if plan is None
+                              else keras.tree.map_structure(host_array, state))
         for k in LOSSES:
             history[k].append(sums[k] / n_batches)
         history["discriminator_steps"].append(n_dis)
@@ -386,6 +411,10 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
         if on_epoch_end is not None and on_epoch_end(epoch + 1, history):
             break
     return history
+
+
+def _identity(value):
+    return value
 
 
 def _inputs(model, images, labels):

@@ -1,0 +1,294 @@
+"""Data-parallel training: the ``distribution`` argument of the ``train_*`` functions.
+
+One value says how a training run is spread over devices:
+
+* ``None`` or ``"none"``: one device, as always;
+* ``"all"``: data parallel over every local device (GPUs if there are any, else the CPU's
+  devices), and over every device of every process once ``jax.distributed.initialize()``
+  has joined several (JAX backend);
+* an object, passed through: a ``keras.distribution.DataParallel`` (or ``ModelParallel``;
+  JAX backend) or a ``tf.distribute.Strategy`` (TensorFlow backend).
+
+Every device takes an equal slice of every batch: the batch size stays the global one the
+user asked for, so it must be a multiple of the number of devices. On JAX every batch must
+split evenly, the last one included, so each epoch leaves out the few images (fewer than
+the number of devices) that would not. With several processes each one reads only its
+share of the images (its rows of an array, its files of an :class:`vaelab.ImageFiles`); on
+TensorFlow ``tf.data`` shards the batches across the workers of a multi-worker strategy.
+
+A model is usually built before training and outside any scope, and it is that model which
+must end up trained:
+
+* JAX: the variables of the model, its optimizer and its metrics are laid out for the
+  distribution (replicated, for data parallelism), the model trains under the
+  distribution's scope, and its variables come back to the default device afterwards, so
+  that the model works as before outside training.
+* TensorFlow: a ``Strategy`` mirrors only variables created under its scope, and Keras ties
+  a model and an optimizer to the strategy they were created under. So a copy of the model
+  is built under the scope (``keras.models.clone_model``) with the model's weights and
+  optimizer state, trained, and its weights and optimizer state are written back. This
+  works for any functional model, also one loaded from a file, where building the model
+  under the scope from the start would not. Callbacks see the copy as ``self.model``; it
+  is compiled with Keras's own XLA choice (XLA with GPUs only: XLA cannot reach variables
+  mirrored across CPU devices).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from .datasets import ImageFiles
+
+# Keras exports its distributions but not their base class.
+KERAS_DISTRIBUTIONS = (keras.distribution.DataParallel, keras.distribution.ModelParallel)
+
+
+@dataclass(frozen=True)
+class DataParallel:
+    """A resolved data-parallel distribution: the backend's object and how it splits data.
+
+    `replicas` counts the slices of each global batch (devices over all processes);
+    `process_index` and `process_count` say which process this is and among how many the
+    input is split (JAX; TensorFlow's input pipeline shards the global batches itself).
+    """
+
+    backend: str
+    engine: object
+    replicas: int
+    process_index: int = 0
+    process_count: int = 1
+
+    def local_batch_size(self, batch_size: int) -> int:
+        """This process's part of a global `batch_size`, which must split over the devices."""
+        if batch_size % self.replicas:
+            raise ValueError(
+                f"batch_size: {batch_size} does not split evenly over the {self.replicas} "
+                f"devices of the distribution; expected a multiple of {self.replicas}, e.g. "
+                f"{max(1, round(batch_size / self.replicas)) * self.replicas}")
+        return batch_size // self.process_count
+
+    def local_rows(self, n: int, what: str = "images") -> np.ndarray:
+        """Positions of the rows this process trains on, out of `n`.
+
+        On JAX each process takes every `process_count`-th row, and as many as divide over
+        its devices (all processes the same number); TensorFlow splits uneven batches
+        itself and shards across workers through ``tf.data``, so it keeps every row.
+        """
+        if self.backend != "jax":
+            return np.arange(n)
+        local_devices = self.replicas // self.process_count
+        share = n // self.process_count // local_devices * local_devices
+        if share == 0:
+            raise ValueError(f"{what}: {n} image(s) cannot be split over the {self.replicas} "
+                             "devices of the distribution; expected at least one per device")
+        if share * self.process_count < n:
+            warnings.warn(f"{what}: {n - share * self.process_count} of the {n} images are "
+                          f"left out of each epoch, so that every batch splits evenly over the "
+                          f"{self.replicas} devices", stacklevel=4)
+        return np.arange(self.process_index, n, self.process_count)[:share]
+
+    def local_files(self, files: ImageFiles, what: str = "images") -> ImageFiles:
+        """The files this process reads (see :meth:`local_rows`); the others it never opens."""
+        rows = self.local_rows(len(files), what)
+        if len(rows) == len(files):
+            return files
+        return ImageFiles([files.files[i] for i in rows], files.size, files.channels,
+                          files.crop, skip_unreadable=files.skip_unreadable)
+
+    def replicate(self, tree):
+        """A tree of arrays with each held whole by every device (JAX), process 0's values:
+        the state of a hand-written training loop (the VAE-GAN's)."""
+        import jax
+        values = jax.tree_util.tree_map(host_array, tree)
+        if self.process_count > 1:
+            from jax.experimental import multihost_utils
+            values = multihost_utils.broadcast_one_to_all(values)
+        whole = jax.sharding.NamedSharding(self.engine.device_mesh.backend_mesh,
+                                           jax.sharding.PartitionSpec())
+        return jax.device_put(values, whole)
+
+    def global_batch(self, rows):
+        """This process's `rows` of a batch as one array split over every device (JAX)."""
+        import jax
+        layout = self.engine.get_data_layout(rows.shape).backend_layout
+        return jax.make_array_from_process_local_data(layout, rows)
+
+    @contextlib.contextmanager
+    def training(self, model: keras.Model):
+        """Yield the model to call ``fit`` on; afterwards `model` holds the trained state."""
+        if self.backend == "jax":
+            with _jax_training(model, self.engine):
+                yield model
+        else:
+            with _tf_training(model, self.engine) as copy:
+                yield copy
+
+
+def resolve(distribution) -> DataParallel | None:
+    """`distribution` (see the module) checked against the backend; None for one device.
+
+    Example:
+        >>> resolve("none") is None
+        True
+    """
+    backend = keras.backend.backend()
+    if distribution is None or _is_name(distribution, "none"):
+        return None
+    if _is_name(distribution, "all"):
+        if backend == "jax":
+            devices = keras.distribution.list_devices()
+            if len(devices) == 1:
+                return None
+            return _jax_plan(keras.distribution.DataParallel(devices=devices))
+        if backend == "tensorflow":
+            import tensorflow as tf
+            devices = (tf.config.list_logical_devices("GPU")
+                       or tf.config.list_logical_devices("CPU"))
+            if len(devices) == 1:
+                return None
+            return _tf_plan(tf.distribute.MirroredStrategy([d.name for d in devices]))
+        raise ValueError(f"distribution: data-parallel training runs on the JAX or TensorFlow "
+                         f"backend, not {backend!r}; set KERAS_BACKEND=jax (before Keras is "
+                         "imported), or pass distribution=None")
+    if isinstance(distribution, KERAS_DISTRIBUTIONS):
+        if backend != "jax":
+            raise ValueError(f"distribution: a keras.distribution.{type(distribution).__name__} "
+                             f"works on the JAX backend only, and Keras runs on {backend!r}; "
+                             "pass distribution=\"all\", or a tf.distribute.Strategy on "
+                             "TensorFlow")
+        return _jax_plan(distribution)
+    if _is_tf_strategy(distribution):
+        if backend != "tensorflow":
+            raise ValueError(f"distribution: a tf.distribute.{type(distribution).__name__} "
+                             f"works on the TensorFlow backend only, and Keras runs on "
+                             f"{backend!r}; pass distribution=\"all\", or a "
+                             "keras.distribution.DataParallel on JAX")
+        return _tf_plan(distribution)
+    raise ValueError(f"distribution: expected None, \"none\", \"all\", a "
+                     f"keras.distribution.DataParallel (JAX) or a tf.distribute.Strategy "
+                     f"(TensorFlow), got {distribution!r}")
+
+
+def host_value(variable) -> np.ndarray:
+    """A variable's value as a NumPy array on this host (see :func:`host_array`)."""
+    try:
+        return host_array(variable.value)
+    except ValueError as err:
+        raise ValueError(f"variable {variable.path!r}: {err}") from None
+
+
+def host_array(value) -> np.ndarray:
+    """A backend array as a NumPy array on this host, also when it is laid out over the
+    devices of several processes (then each holds a full replica)."""
+    if keras.backend.backend() == "jax" and not value.is_fully_addressable:
+        if not value.is_fully_replicated:
+            raise ValueError("split over the devices of several processes; vaelab trains "
+                             "data parallel only")
+        return np.asarray(value.addressable_data(0))
+    return keras.ops.convert_to_numpy(value)
+
+
+def _is_name(value, name):
+    return isinstance(value, str) and value == name
+
+
+def _is_tf_strategy(value):
+    import sys
+    tf = sys.modules.get("tensorflow")  # a Strategy exists only once TensorFlow is imported
+    return tf is not None and isinstance(value, tf.distribute.Strategy)
+
+
+def _jax_plan(distribution):
+    import jax
+    mesh = distribution.device_mesh
+    replicas = int(dict(zip(mesh.axis_names, mesh.shape))[distribution.batch_dim_name])
+    # Each process passes its own rows (local_rows), so Keras must not shard them again.
+    distribution.auto_shard_dataset = False
+    return DataParallel("jax", distribution, replicas, jax.process_index(), jax.process_count())
+
+
+def _tf_plan(strategy):
+    # Every worker of a multi-worker strategy passes the same global batches: tf.data
+    # shards them across workers (one process, as far as the input is concerned).
+    return DataParallel("tensorflow", strategy, int(strategy.num_replicas_in_sync))
+
+
+def _state(model):
+    optimizer = getattr(model, "optimizer", None)
+    return (list(model.variables) + (list(optimizer.variables) if optimizer else [])
+            + list(model.metrics_variables))
+
+
+@contextlib.contextmanager
+def _jax_training(model, distribution):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        # Built here, not inside the scope, where its variables would stay tied to the mesh.
+        optimizer.build(model.trainable_variables)
+    variables = _state(model)
+    values = [host_value(v) for v in variables]
+    if distribution._is_multi_process:
+        # Every process starts from process 0's values, whatever seeds built the models.
+        from jax.experimental import multihost_utils
+        values = multihost_utils.broadcast_one_to_all(values)
+    for variable, value in zip(variables, values):
+        variable.assign(keras.distribution.distribute_tensor(
+            np.asarray(value), distribution.get_variable_layout(variable)))
+    _forget_compiled_steps(model)  # they were traced for the other device layout
+    try:
+        with distribution.scope():
+            yield
+    finally:
+        for variable in _state(model):
+            variable.assign(host_value(variable))
+        _forget_compiled_steps(model)
+
+
+def _forget_compiled_steps(model):
+    model.train_function = model.test_function = model.predict_function = None
+
+
+@contextlib.contextmanager
+def _tf_training(model, strategy):
+    if model.optimizer is None:
+        raise ValueError(f"model {model.name!r} is not compiled; build it with vaelab "
+                         "(build_vae(), build_cvae(), ...) or compile it with an optimizer")
+    with strategy.scope():
+        copy = keras.models.clone_model(model)
+        for source, target in zip(_all_layers(model), _all_layers(copy)):
+            target.trainable = source.trainable
+        copy.set_weights(model.get_weights())
+        optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+        copy.compile(optimizer=optimizer, jit_compile="auto")
+        if model.optimizer.built:
+            optimizer.build(copy.trainable_variables)
+            _copy_values(model.optimizer.variables, optimizer.variables)
+    try:
+        yield copy
+    finally:
+        model.set_weights(copy.get_weights())
+        if optimizer.built:
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            _copy_values(optimizer.variables, model.optimizer.variables)
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def _copy_values(sources, targets):
+    sources, targets = list(sources), list(targets)
+    if len(sources) != len(targets):
+        raise ValueError(f"the optimizer's state has {len(sources)} variables but its copy "
+                         f"{len(targets)}; cannot carry it over")
+    for source, target in zip(sources, targets):
+        target.assign(keras.ops.convert_to_numpy(source))
