@@ -4,8 +4,10 @@ benchmarks/scale_speed.py, data-parallel training on JAX, runs on simulated devi
 
 import importlib.util
 import json
+import os
 import re
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -187,8 +189,16 @@ def test_scale_speed_sizes_follow_the_mode(scale_speed):
     assert (gpu.mnist_images, gpu.mnist_epochs, gpu.workloads) == (60000, 15, ["mnist", "faces"])
     short = scale_speed.parse_args(["--gpu-short", "--mode", "gpu"])
     assert short.rounds == 1 and short.mnist_epochs == 15 and short.timeout < gpu.timeout
+    # A device command lasts at most 10 minutes; the machine's start counts too.
+    assert short.deadline <= 480 and gpu.deadline is None
     cpu = scale_speed.parse_args(["--mode", "cpu"])
     assert cpu.workloads == ["mnist"] and cpu.mnist_images < gpu.mnist_images
+
+
+def test_scale_speed_starts_no_worker_past_the_deadline(scale_speed, capsys):
+    spec = {"task": "train", "workload": "faces", "devices": "all", "impl": "vaelab"}
+    assert scale_speed.run(spec, dict(os.environ), 60, end=time.time() - 1) is None
+    assert "train faces all vaelab: SKIPPED (--deadline passed)" in capsys.readouterr().out
 
 
 def test_scale_speed_cpu_quick_run(tmp_path):
