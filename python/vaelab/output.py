@@ -63,18 +63,37 @@ def import_backend() -> None:
     inside the filter, rather than at the first model.
     """
     if verbose():
-        import keras  # noqa: F401
+        _import_keras()
         return
     if not os.environ.get("TF_CPP_MIN_LOG_LEVEL"):
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     with _filtered_stderr():
-        import keras
-
+        keras = _import_keras()
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
             tf.config.list_physical_devices()
     logging.getLogger("tensorflow").addFilter(_not_retracing)
+
+
+def _import_keras():
+    """Import Keras; where its backend is TensorFlow and TensorFlow is missing (a machine
+    with JAX alone), say which backend to choose instead of Keras's bare import error."""
+    try:
+        import keras
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "tensorflow":
+            raise
+        import importlib.util
+
+        others = [name for name in ("jax", "torch") if importlib.util.find_spec(name)]
+        choice = (f"or set KERAS_BACKEND to {' or '.join(others)} (installed here)" if others
+                  else "or install JAX and set KERAS_BACKEND=jax")
+        raise ImportError(
+            "Keras's backend is TensorFlow (KERAS_BACKEND, else ~/.keras/keras.json, else "
+            f"Keras's default), but TensorFlow is not installed: install it, {choice} "
+            "before importing vaelab") from error
+    return keras
 
 
 def show_progress(enabled: bool = True) -> None:

@@ -1,10 +1,13 @@
 """benchmarks/dfc_epochs.py, the script that times issue 5's GPU target, runs and judges it;
-benchmarks/faces_speed.py, the 64 x 64 colour VAEs against plain Keras, runs and summarises."""
+benchmarks/faces_speed.py, the 64 x 64 colour VAEs against plain Keras, runs and summarises;
+benchmarks/scale_speed.py, data-parallel training on JAX, runs on simulated devices."""
 
 import importlib.util
 import json
+import os
 import re
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from helpers import run_python, synthetic_mnist_npz
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "dfc_epochs.py"
 FACES_SCRIPT = SCRIPT.parent / "faces_speed.py"
+SCALE_SCRIPT = SCRIPT.parent / "scale_speed.py"
 
 
 def load_script(path):
@@ -30,6 +34,11 @@ def dfc_epochs():
 @pytest.fixture(scope="module")
 def faces_speed():
     return load_script(FACES_SCRIPT)
+
+
+@pytest.fixture(scope="module")
+def scale_speed():
+    return load_script(SCALE_SCRIPT)
 
 
 def timings(seconds, images=60000):
@@ -195,3 +204,95 @@ def test_precision_report_checks_the_conclusions_in_each_precision():
     assert "bfloat16: DFC VAE sharper than plain VAE: yes (t = 20.0, p = 1e-09); better " \
            "recognised: no" in text
     assert text.endswith("conclusions the same in both precisions: NO")
+
+def scale_run(round_no, *epoch_seconds, devices=1):
+    """One scale_speed worker's result as the orchestrator keeps it."""
+    return {"round": round_no, "warmup_s": 5.0, "epochs": [[s, 3 * s] for s in epoch_seconds],
+            "path": "one device" if devices == 1 else "set_distribution(DataParallel())",
+            "devices_used": devices, "device_names": ["cpu:0 cpu"], "loss": 50.0}
+
+
+def test_scale_speed_ratios_compare_rows_of_the_same_run(scale_speed):
+    one = scale_speed.summarise([scale_run(1, 2.0, 3.0), scale_run(2, 4.0, 4.0)], images=120)
+    assert one["per_round"] == {1: 48.0, 2: 30.0} and one["ips"] == pytest.approx(120 / 3.5)
+    assert one["epochs_s"] == 6.5 and one["cpu_ms"] == pytest.approx(3000 * 3.5 / 120)
+    # Round 1 failed on two devices: only round 2 is paired.
+    two = scale_speed.summarise([scale_run(2, 2.0, 2.0, devices=2)], images=120)
+    pooled, paired = scale_speed.ratio(two, one)
+    assert pooled == pytest.approx(3.5 / 2.0) and paired == pytest.approx(2.0)
+    args = scale_speed.parse_args(["--mode", "gpu", "--workloads", "mnist"])
+    rows = {("mnist", "1", "vaelab"): one, ("mnist", "all", "vaelab"): two}
+    assert scale_speed.ratio_lines(rows, args) == [
+        f"  {'MNIST DFC VAE: all devices / 1 device':<62} 1.75x (2.00x)"]
+    text = scale_speed.table(rows, scale_speed.rows_of(args))
+    assert text.splitlines()[-1] == ("| MNIST DFC VAE | all (2) | vaelab train_vae | "
+                                     "set_distribution(DataParallel()) | 60 | 60 | 4.0 | 50.00 "
+                                     "| 5.0 | 50.00 |")
+    del rows["mnist", "1", "vaelab"]
+    assert scale_speed.ratio_lines(rows, args)[0].endswith("n/a (a row failed)")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--mode", "cpu", "--gpu-short"], "--gpu-short: GPU mode's sizes"),
+    (["--mode", "gpu", "--mnist-images", "100"], "--mnist-images: expected a multiple of "
+     "--mnist-batch (32), got 100"),
+    (["--mode", "cpu", "--workloads", "faces"], "--workloads: expected a comma-separated list "
+     "of mnist, got 'faces'"),
+    (["--mode", "gpu", "--rounds", "0"], "--rounds: expected a whole number >= 1, got 0"),
+])
+def test_scale_speed_refuses_bad_arguments(scale_speed, capsys, args, message):
+    with pytest.raises(SystemExit):
+        scale_speed.parse_args(args)
+    assert message in capsys.readouterr().err
+
+
+def test_scale_speed_sizes_follow_the_mode(scale_speed):
+    gpu = scale_speed.parse_args(["--mode", "gpu"])
+    assert (gpu.mnist_images, gpu.mnist_epochs, gpu.workloads) == (60000, 15, ["mnist", "faces"])
+    short = scale_speed.parse_args(["--gpu-short", "--mode", "gpu"])
+    assert short.rounds == 1 and short.mnist_epochs == 15 and short.timeout < gpu.timeout
+    # A device command lasts at most 10 minutes; the machine's start counts too.
+    assert short.deadline <= 480 and gpu.deadline is None
+    cpu = scale_speed.parse_args(["--mode", "cpu"])
+    assert cpu.workloads == ["mnist"] and cpu.mnist_images < gpu.mnist_images
+
+
+def test_scale_speed_starts_no_worker_past_the_deadline(scale_speed, capsys):
+    spec = {"task": "train", "workload": "faces", "devices": "all", "impl": "vaelab"}
+    assert scale_speed.run(spec, dict(os.environ), 60, end=time.time() - 1) is None
+    assert "train faces all vaelab: SKIPPED (--deadline passed)" in capsys.readouterr().out
+
+
+def test_scale_speed_cpu_quick_run(tmp_path):
+    """CPU mode: 1 and 2 simulated devices, vaelab and by hand; the same model, seed and global
+    batch end on the same loss on both device counts."""
+    pytest.importorskip("jax")
+    out = tmp_path / "scale.json"
+    run = run_python([str(SCALE_SCRIPT), "--quick", "--mode", "cpu", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert sorted(rows) == ["mnist 1 reference", "mnist 1 vaelab", "mnist 2 reference",
+                            "mnist 2 vaelab"]
+    assert all(row["ips"] > 0 for row in rows.values())
+    assert rows["mnist 2 vaelab"]["devices_used"] == 2
+    assert rows["mnist 2 reference"]["path"] == "set_distribution(DataParallel())"
+    for impl in ("reference", "vaelab"):
+        assert rows[f"mnist 2 {impl}"]["loss"] == pytest.approx(rows[f"mnist 1 {impl}"]["loss"],
+                                                                rel=1e-3)
+    assert "measures the overhead of data parallelism, not a speed-up" in run.stdout
+    assert re.search(r"^  MNIST DFC VAE, 2 device\(s\): vaelab / by hand +\d+\.\d\dx "
+                     r"\(\d+\.\d\dx\)$", run.stdout, re.MULTILINE)
+
+
+def test_scale_speed_gpu_mode_runs_the_faces_model_on_simulated_devices(tmp_path):
+    """GPU mode's faces DFC VAE (the shipped classifier as its perceptual model), where no GPU
+    is: on two simulated CPU devices, without TensorFlow's backend."""
+    pytest.importorskip("jax")
+    out = tmp_path / "scale.json"
+    run = run_python([str(SCALE_SCRIPT), "--quick", "--mode", "gpu", "--workloads", "faces",
+                      "--json", str(out)], JAX_PLATFORMS="cpu",
+                     XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    rows = json.loads(out.read_text())["rows"]
+    assert sorted(rows) == ["faces 1 vaelab", "faces all vaelab"]
+    assert rows["faces all vaelab"]["devices_used"] == 2
+    assert re.search(r"^  64 x 64 faces DFC VAE: all devices / 1 device +\d+\.\d\dx",
+                     run.stdout, re.MULTILINE)
