@@ -192,7 +192,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="a short run that checks every path (%s)" % _describe(QUICK))
+                   help="a short run that checks every path (%s)" % describe(QUICK))
     p.add_argument("--images", type=int, help=f"synthetic faces per epoch ({FULL['images']})")
     p.add_argument("--rounds", type=int, help="times every row runs, in turns, each in a fresh "
                    f"process ({FULL['rounds']})")
@@ -214,18 +214,20 @@ def parse_args(argv=None):
     if args.size % 16:
         p.error(f"--size: expected a multiple of 16 (the architecture halves it 4 times), "
                 f"got {args.size}")
-    args.models = _split(args.models, MODELS, "--models", p)
-    args.impls = _split(args.impls, IMPLS, "--impls", p)
+    args.models = split_list(args.models, MODELS, "--models", p)
+    args.impls = split_list(args.impls, IMPLS, "--impls", p)
     if not set(REFERENCES) & set(args.impls):
         p.error("--impls: the ratios need a reference (reference or reference-xla)")
     return args
 
 
-def _describe(cfg):
+def describe(cfg):
+    """A settings dict as "key value, ..." for help texts."""
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cfg.items())
 
 
-def _split(text, allowed, flag, parser):
+def split_list(text, allowed, flag, parser):
+    """The items of a comma-separated option, each one of `allowed` (else a parser error)."""
     items = [s.strip() for s in text.split(",") if s.strip()]
     bad = [s for s in items if s not in allowed]
     if not items or bad:

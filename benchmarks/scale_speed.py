@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faces_speed import describe, split_list  # noqa: E402
 from train_speed import (  # noqa: E402
     _vaelab_model,
     epoch_timer,
@@ -198,9 +199,9 @@ def parse_args(argv=None):
                    "against training by hand (default: gpu where nvidia-smi lists a GPU)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
-                      help="a short run that checks every path (%s)" % _describe(QUICK))
+                      help="a short run that checks every path (%s)" % describe(QUICK))
     size.add_argument("--gpu-short", action="store_true",
-                      help="GPU mode's sizes in one round (%s)" % _describe(GPU_SHORT))
+                      help="GPU mode's sizes in one round (%s)" % describe(GPU_SHORT))
     p.add_argument("--rounds", type=int, help="times every row runs, in turns, each in a fresh "
                    f"process (GPU {GPU_FULL['rounds']}, CPU {CPU_FULL['rounds']})")
     p.add_argument("--mnist-images", type=int, help="MNIST DFC VAE: images per epoch "
@@ -246,7 +247,7 @@ def parse_args(argv=None):
         if getattr(args, key) < 1:
             p.error(f"--{key.replace('_', '-')}: expected a whole number >= 1, got "
                     f"{getattr(args, key)}")
-    args.workloads = _split(args.workloads, WORKLOADS if args.mode == "gpu" else ("mnist",),
+    args.workloads = split_list(args.workloads, WORKLOADS if args.mode == "gpu" else ("mnist",),
                             "--workloads", p)
     for name in args.workloads:
         images, batch = getattr(args, f"{name}_images"), getattr(args, f"{name}_batch")
@@ -256,19 +257,6 @@ def parse_args(argv=None):
                     f"got {images}")
     args.data = args.data or os.environ.get("VAELAB_DATA") or None
     return args
-
-
-def _describe(cfg):
-    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cfg.items())
-
-
-def _split(text, allowed, flag, parser):
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    bad = [s for s in items if s not in allowed]
-    if not items or bad:
-        parser.error(f"{flag}: expected a comma-separated list of {', '.join(allowed)}, "
-                     f"got {text!r}")
-    return items
 
 
 def gpus_listed() -> list[str]:

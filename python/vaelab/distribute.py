@@ -43,6 +43,7 @@ import keras
 import numpy as np
 
 from .datasets import ImageFiles
+from .execution import all_layers, training_state
 
 # Keras exports its distributions but not their base class.
 KERAS_DISTRIBUTIONS = (keras.distribution.DataParallel, keras.distribution.ModelParallel)
@@ -223,12 +224,6 @@ def _tf_plan(strategy):
     return DataParallel("tensorflow", strategy, int(strategy.num_replicas_in_sync))
 
 
-def _state(model):
-    optimizer = getattr(model, "optimizer", None)
-    return (list(model.variables) + (list(optimizer.variables) if optimizer else [])
-            + list(model.metrics_variables))
-
-
 @contextlib.contextmanager
 def _jax_training(model, plan):
     distribution = plan.engine
@@ -236,7 +231,7 @@ def _jax_training(model, plan):
     if optimizer is not None and not optimizer.built:
         # Built here, not inside the scope, where its variables would stay tied to the mesh.
         optimizer.build(model.trainable_variables)
-    variables = _state(model)
+    variables = training_state(model)
     values = plan.from_first_process([host_value(v) for v in variables])
     for variable, value in zip(variables, values):
         variable.assign(keras.distribution.distribute_tensor(
@@ -246,7 +241,7 @@ def _jax_training(model, plan):
         with distribution.scope():
             yield
     finally:
-        for variable in _state(model):
+        for variable in training_state(model):
             variable.assign(host_value(variable))
         _forget_compiled_steps(model)
 
@@ -262,7 +257,7 @@ def _tf_training(model, strategy):
                          "(build_vae(), build_cvae(), ...) or compile it with an optimizer")
     with strategy.scope():
         copy = keras.models.clone_model(model)
-        for source, target in zip(_all_layers(model), _all_layers(copy)):
+        for source, target in zip(all_layers(model), all_layers(copy)):
             target.trainable = source.trainable
         copy.set_weights(model.get_weights())
         optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
@@ -278,13 +273,6 @@ def _tf_training(model, strategy):
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
             _copy_values(optimizer.variables, model.optimizer.variables)
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
 
 
 def _copy_values(sources, targets):

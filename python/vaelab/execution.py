@@ -219,7 +219,7 @@ def candidate_plans(model: keras.Model) -> list:
     if keras.backend.backend() != "tensorflow" or _has_gpu():
         return [settings.current]
     xla = ("model", "parts", "none") if settings.parts else ("model", "none")
-    slices = (True, False) if any(_rewritable(layer) for layer in _all_layers(model)) \
+    slices = (True, False) if any(_rewritable(layer) for layer in all_layers(model)) \
         else (False,)
     return [Plan(x, s) for x in xla for s in slices]
 
@@ -259,7 +259,7 @@ def _apply(model, plan: Plan) -> None:
     has chosen it already.
     """
     model._vaelab_execution.current = plan
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         if isinstance(layer, ShiftedSliceConv2D):
             layer.shifted_slices = plan.shifted_slices
         if "call" in vars(layer):
@@ -293,7 +293,7 @@ def _xla_when_training(call):
 
 def _time_plans(model, plans, batch) -> dict:
     """Seconds per step of each plan: median over rounds, the plans taking turns."""
-    state = [(v, keras.ops.convert_to_numpy(v)) for v in _state(model)]
+    state = [(v, keras.ops.convert_to_numpy(v)) for v in training_state(model)]
     settings = model._vaelab_execution
     kept = settings.current
     try:
@@ -317,10 +317,12 @@ def _time_plans(model, plans, batch) -> dict:
     return {plan: float(np.median(times)) for plan, times in rounds.items()}
 
 
-def _state(model):
-    """Everything a training step changes: weights, optimizer, seeds, metrics."""
+def training_state(model) -> list:
+    """Every variable a training step changes: weights, random seeds, the optimizer's
+    state and the metrics'."""
     optimizer = getattr(model, "optimizer", None)
-    return list(model.variables) + (list(optimizer.variables) if optimizer is not None else [])
+    return (list(model.variables) + (list(optimizer.variables) if optimizer else [])
+            + list(model.metrics_variables))
 
 
 def _first_batch(model, images, batch_size):
@@ -342,7 +344,7 @@ def _key(model, batch_size) -> str:
     import tensorflow as tf
 
     parts = []
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         config = {k: v for k, v in layer.get_config().items()
                   if k not in ("name", "seed", "layers", "input_layers", "output_layers")}
         parts.append([type(layer).__name__, config])
@@ -444,7 +446,8 @@ def _rewritable(layer) -> bool:
                                                            layer.kernel.shape[3])
 
 
-def _all_layers(model):
+def all_layers(model) -> list:
+    """Every layer of `model`, those of its sub-models too, in a fixed order."""
     return list(model._flatten_layers(include_self=False, recursive=True))
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .checks import as_images, positive_int
 from .datasets import ImageFiles
 from .distribute import host_value, resolve
-from .execution import prepare_fit
+from .execution import prepare_fit, training_state
 from .output import keras_verbose
 
 
@@ -36,7 +36,7 @@ class StopOnNaN(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
-        self.snapshot = [(v, host_value(v)) for v in _training_state(self.model)]
+        self.snapshot = [(v, host_value(v)) for v in training_state(self.model)]
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -72,11 +72,6 @@ def guard_fit(model: keras.Model) -> keras.Model:
 
     model.fit = fit_stopping_on_nan
     return model
-
-
-def _training_state(model):
-    optimizer = getattr(model, "optimizer", None)
-    return list(model.weights) + (list(optimizer.variables) if optimizer is not None else [])
 
 
 def train_vae(model: keras.Model, images, epochs: int = 15, batch_size: int = 32,

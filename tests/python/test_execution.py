@@ -22,7 +22,7 @@ def tuning(monkeypatch, tmp_path):
 
 
 def state(model):
-    return [keras.ops.convert_to_numpy(v).copy() for v in execution._state(model)]
+    return [keras.ops.convert_to_numpy(v).copy() for v in execution.training_state(model)]
 
 
 def test_each_architecture_offers_the_plans_that_differ_for_it(classifier):
@@ -58,7 +58,7 @@ def test_every_plan_takes_the_same_training_step(images, classifier, monkeypatch
         after = {}
         initial = [w.copy() for w in model.get_weights()]
         for plan in execution.candidate_plans(model):
-            for variable, value in zip(execution._state(model), start):
+            for variable, value in zip(execution.training_state(model), start):
                 variable.assign(value)
             execution._apply(model, plan)
             logs = model.train_on_batch(x, return_dict=True)
