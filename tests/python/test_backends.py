@@ -42,13 +42,15 @@ for prefix, images in (("", x), ("val_", x_val)):
     bce = -(images * np.log(p) + (1 - images) * np.log(1 - p))
     reconstruction = np.mean(np.sum(bce.reshape(len(images), -1), axis=-1))
     # float32 running means of a few dozen per-image values of ~550 (the independent terms
-    # are float64): 1e-5 is about a hundred float32 rounding steps; a term left out, counted
-    # twice or averaged over the wrong images is off by far more.
+    # are float64), and on TensorFlow the model's CPU plan may be XLA, whose fusions compute
+    # the loss and the two terms apart (they agreed to 4e-5): 1e-4 holds both, while a term
+    # left out (KL is ~12% of the loss), counted twice or averaged over the wrong images is
+    # off by far more.
     got = {k: h[prefix + k][0] for k in TERMS}
     np.testing.assert_allclose(got["reconstruction_loss"] + got["kl_loss"], got["loss"],
-                               rtol=1e-5, err_msg=prefix)
-    np.testing.assert_allclose(got["kl_loss"], kl, rtol=1e-5, err_msg=prefix)
-    np.testing.assert_allclose(got["reconstruction_loss"], reconstruction, rtol=1e-5,
+                               rtol=1e-4, err_msg=prefix)
+    np.testing.assert_allclose(got["kl_loss"], kl, rtol=1e-4, err_msg=prefix)
+    np.testing.assert_allclose(got["reconstruction_loss"], reconstruction, rtol=1e-4,
                                err_msg=prefix)
 
 # The same layers in a plain keras.Model (rebuilt from the config, so new layer objects):
