@@ -13,7 +13,7 @@ import numpy as np
 from .checks import as_images, positive_int
 from .datasets import ImageFiles
 from .distribute import host_value, resolve
-from .execution import prepare_fit, training_state
+from .execution import prepare_fit
 from .output import keras_verbose
 
 
@@ -36,7 +36,7 @@ class StopOnNaN(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
-        self.snapshot = [(v, host_value(v)) for v in training_state(self.model)]
+        self.snapshot = [(v, host_value(v)) for v in _corruptible_state(self.model)]
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -50,6 +50,13 @@ class StopOnNaN(keras.callbacks.Callback):
                 + (f"after epoch {self.epoch}" if self.epoch else "before training")
                 + "; lower the learning rate, or check that the images are finite and in [0, 1]"
             )
+
+
+def _corruptible_state(model):
+    """What a NaN step corrupts: the weights and the optimizer's state (not the seeds or the
+    metrics, which fit resets, and which JAX keeps apart while it trains distributed)."""
+    optimizer = getattr(model, "optimizer", None)
+    return list(model.weights) + (list(optimizer.variables) if optimizer is not None else [])
 
 
 def guard_fit(model: keras.Model) -> keras.Model:
