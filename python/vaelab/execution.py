@@ -450,7 +450,3 @@ def all_layers(model) -> list:
     """Every layer of `model`, those of its sub-models too, in a fixed order."""
     return list(model._flatten_layers(include_self=False, recursive=True))
 
-
-def steps_planned(n: int, batch_size: int, epochs: int) -> int:
-    """Training steps of `epochs` epochs over `n` examples in batches of `batch_size`."""
-    return epochs * math.ceil(n / batch_size)
