@@ -361,7 +361,7 @@ def load_model(path) -> keras.Model:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(f"{path}: not a readable .keras model ({err})") from err
     names = {layer.name for layer in model.layers}
-    if model.optimizer is None or not {"encoder", "decoder"} <= names:
+    if getattr(model, "optimizer", None) is None or not {"encoder", "decoder"} <= names:
         return guard_fit(model)
     return compile_vae(model, model.optimizer, "auto", *default_plan(model))
 
