@@ -293,6 +293,9 @@ def _xla_when_training(call):
 
 def _time_plans(model, plans, batch) -> dict:
     """Seconds per step of each plan: median over rounds, the plans taking turns."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:  # so that its state is put back too
+        optimizer.build(model.trainable_variables)
     state = [(v, keras.ops.convert_to_numpy(v)) for v in training_state(model)]
     settings = model._vaelab_execution
     kept = settings.current
