@@ -173,7 +173,9 @@ def prepare(model: keras.Model, batch, batch_size: int, steps: int) -> None:
 def prepare_fit(model: keras.Model, arguments: dict) -> None:
     """:func:`prepare` for a ``fit`` call, from its bound `arguments` (x, batch_size, epochs,
     steps_per_epoch): arrays, a ``tf.data`` dataset or a Keras ``PyDataset``."""
-    if getattr(model, "_vaelab_execution", None) is None or not _tunable():
+    settings = getattr(model, "_vaelab_execution", None)
+    # Checked before a batch is read: a model whose XLA the user fixed has nothing to choose.
+    if settings is None or settings.requested != "auto" or not _tunable():
         return
     x, epochs = arguments.get("x"), arguments.get("epochs", 1)
     batch, batches = _peek(x, arguments.get("batch_size") or 32)
