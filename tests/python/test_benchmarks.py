@@ -296,3 +296,33 @@ def test_scale_speed_gpu_mode_runs_the_faces_model_on_simulated_devices(tmp_path
     assert rows["faces all vaelab"]["devices_used"] == 2
     assert re.search(r"^  64 x 64 faces DFC VAE: all devices / 1 device +\d+\.\d\dx",
                      run.stdout, re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def step_profile():
+    return load_script(SCRIPT.parent / "step_profile.py")
+
+
+def test_step_profile_times_every_part_of_a_dfc_step(step_profile):
+    table = step_profile.profile_table("dfc_vae", batch_size=4, calls=1, rounds=1, peak=100.0)
+    rows = {line[2:64].strip(): line[64:].split() for line in table.splitlines()[2:-1]}
+    assert list(rows) == ["encoder, forward + gradients", "decoder, forward + gradients",
+                          "extractor on the image, forward",
+                          "extractor on the reconstruction, forward + gradient to input",
+                          "optimizer update (RMSprop)", "whole step (train_on_batch)"]
+    assert all(float(wall) > 0 and float(cpu) > 0 for wall, cpu, *_ in rows.values())
+    assert rows["whole step (train_on_batch)"][2] == "100%"
+    assert rows["optimizer update (RMSprop)"][3:] == ["-", "-"]  # no FLOPs counted
+    assert re.search(r"the parts add up to \d+% of the whole step", table)
+
+
+def test_step_profile_worker_trains_with_steps_per_execution(step_profile):
+    out = step_profile.fit_worker({"steps_per_execution": 4, "images": 96, "epochs": 1,
+                                   "batch_size": 32})
+    assert out["epoch_s"] > 0
+
+
+def test_step_profile_refuses_bad_arguments(step_profile, capsys):
+    with pytest.raises(SystemExit):
+        step_profile.parse_args(["--rounds", "0"])
+    assert "--rounds must be a positive integer" in capsys.readouterr().err
