@@ -125,6 +125,33 @@ class DataParallel:
         from jax.experimental import multihost_utils
         return multihost_utils.broadcast_one_to_all(values)
 
+    def check_same_everywhere(self, **numbers):
+        """Raise a ValueError, in every process, unless all of them passed the same
+        `numbers` (images, batch size, epochs): otherwise they would take different steps,
+        and one would wait for ever on another, or fail with a collective's cryptic error.
+
+        Example:
+            >>> plan.check_same_everywhere(images=len(x), batch_size=256)  # doctest: +SKIP
+        """
+        if self.process_count == 1:
+            return
+        names = list(numbers)
+        local = np.array([numbers[name] for name in names], np.float64)
+        if self.backend == "tensorflow":
+            table = _tf_gather(self.engine, local)
+        else:
+            from jax.experimental import multihost_utils
+            table = np.asarray(multihost_utils.process_allgather(local))
+        differ = [f"{name}: {', '.join(str(int(v)) for v in table[:, i])}"
+                  for i, name in enumerate(names) if len(set(table[:, i])) > 1]
+        if differ:
+            raise ValueError(
+                f"the {self.process_count} processes (workers) training together were given "
+                f"different data or settings, process 0 first: {'; '.join(differ)}. Every "
+                "process must call the training function with the same images (the same "
+                "array, or the same folder of files) and the same arguments; each then trains "
+                "on its own share")
+
     def feed(self, data):
         """What ``fit`` is given for this process's batches `data` (a ``tf.data.Dataset`` or
         an :class:`vaelab.datasets.ImageBatches`): `data` itself, except with several
@@ -375,6 +402,19 @@ def _tf_from_first_worker(strategy, values):
 
     received = strategy.experimental_local_results(broadcast([tf.constant(v) for v in sent]))[0]
     return [np.asarray(r).astype(v.dtype) for r, v in zip(received, values)]
+
+
+def _tf_gather(strategy, values):
+    """Every worker's `values` (a 1-D float64 array), one row per worker, the chief first."""
+    import tensorflow as tf
+
+    @tf.function
+    def gather(tensor):
+        return strategy.run(lambda t: tf.distribute.get_replica_context().all_gather(
+            t[tf.newaxis], axis=0), args=(tensor,))
+
+    rows = np.asarray(strategy.experimental_local_results(gather(tf.constant(values)))[0])
+    return rows[::len(strategy.extended.worker_devices)]  # a row per replica: one per worker
 
 
 def _tf_worker_batches(strategy, data):

@@ -134,6 +134,8 @@ def _fit_files(model, files, epochs, batch_size, validation_data, shuffle, seed,
     shape = tuple(model.inputs[0].shape[1:])
     _check_files_shape(files, shape, "images", model)
     if plan is not None:
+        plan.check_same_everywhere(images=len(files), batch_size=batch_size, epochs=epochs,
+                                   validation_images=_count(validation_data))
         batch_size = plan.local_batch_size(batch_size)
         files = plan.local_files(files)
     if isinstance(validation_data, ImageFiles):
@@ -172,6 +174,8 @@ def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
     """
     plan = resolve(distribution)
     if plan is not None:
+        plan.check_same_everywhere(images=_count(inputs), batch_size=batch_size, epochs=epochs,
+                                   validation_images=_count(validation_inputs))
         batch_size = plan.local_batch_size(batch_size)
         inputs = _local(inputs, plan, "images")
         if validation_inputs is not None:
@@ -179,6 +183,15 @@ def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
     with _trainer(model, plan) as trainer:
         return _fit_arrays(trainer, inputs, epochs, batch_size, validation_inputs, shuffle,
                            seed, verbose, callbacks, plan)
+
+
+def _count(images) -> int:
+    """How many images: an array, a list of arrays (the first counts), files; 0 for None."""
+    if images is None:
+        return 0
+    if isinstance(images, ImageFiles):
+        return len(images)
+    return len((images if isinstance(images, list) else [images])[0])
 
 
 def _trainer(model, plan):

@@ -185,12 +185,18 @@ from helpers import synthetic_images
 """ + RECORD_READS + """
 model = vaelab.build_vae(seed=1 + int(sys.argv[1]), optimizer="adam")
 x = synthetic_images(64, seed=0)
+try:  # process 1 given fewer images: an error in both, not a hang
+    vaelab.train_vae(model, x[:64 - 16 * int(sys.argv[1])], epochs=1, batch_size=16, verbose=0,
+                     distribution="all")
+except ValueError as err:
+    mismatch = str(err)
 loss = vaelab.train_vae(model, x, epochs=2, batch_size=16, seed=2, verbose=0,
                         distribution="all").history["loss"]
 files = vaelab.load_image_folder(sys.argv[3], size=28, channels=1)
 vaelab.train_vae(model, files, epochs=1, batch_size=4, seed=3, verbose=0, distribution="all")
 np.save(sys.argv[4] + ".npy", np.concatenate([w.ravel() for w in model.get_weights()]))
-json.dump({"devices": jax.device_count(), "loss": loss, "read": read}, open(sys.argv[4], "w"))
+json.dump({"devices": jax.device_count(), "loss": loss, "read": read, "mismatch": mismatch},
+          open(sys.argv[4], "w"))
 """
 
 
@@ -267,7 +273,10 @@ def test_two_processes_on_loopback_train_one_model(tmp_path):
 
 def assert_read_once_in_halves(results, folder):
     """Each of the two processes read only its half of the files in `folder` (10), 5 each:
-    every file once an epoch."""
+    every file once an epoch; and both stopped when given different numbers of images."""
+    for r in results:
+        assert "given different data or settings, process 0 first: images: 64, 48" in (
+            r["mismatch"])
     read = [set(r["read"]) for r in results]
     assert len(results[0]["read"]) == len(results[1]["read"]) == 5
     assert read[0].isdisjoint(read[1])
@@ -293,6 +302,11 @@ from helpers import synthetic_images
 """ + RECORD_READS + STEP_LOSSES + """
 index, out = int(sys.argv[1]), sys.argv[5]
 x = synthetic_images(64, seed=0)
+try:  # worker 1 given fewer images: an error in both, not a hang
+    vaelab.train_vae(vaelab.build_vae(jit_compile=False), x[:64 - 16 * index], epochs=1,
+                     batch_size=16, verbose=0, distribution=strategy)
+except ValueError as err:
+    mismatch = str(err)
 
 
 def train(distribution, seed):
@@ -307,7 +321,8 @@ def train(distribution, seed):
 sample = Sampling.call
 Sampling.call = lambda self, inputs: inputs[0]  # the sampling noise off
 model, losses, val_loss = train(strategy, seed=1 + index)
-result = {"replicas": strategy.num_replicas_in_sync, "loss": losses, "val_loss": val_loss}
+result = {"replicas": strategy.num_replicas_in_sync, "loss": losses, "val_loss": val_loss,
+          "mismatch": mismatch}
 if index == 0:
     _, result["one"], result["one_val"] = train(None, seed=1)
 Sampling.call = sample
@@ -329,6 +344,7 @@ json.dump(result, open(out, "w"))
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
                     reason="TensorFlow is not installed")
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # not built
 def test_two_tensorflow_workers_on_loopback_train_one_model(tmp_path):
     folder = write_pngs(tmp_path / "images")
     ports = free_ports(2)
@@ -391,3 +407,24 @@ def test_each_process_takes_its_own_equal_share_of_the_images():
     parts = [plan.local_files(files) for plan in shares]
     assert sorted(str(f) for part in parts for f in part.files) == sorted(map(str, files.files))
     assert parts[0].shape == files.shape
+    # TensorFlow's workers take their shares the same way; one process keeps every row.
+    workers = [distribute.DataParallel("tensorflow", None, 2, i, 2) for i in range(2)]
+    with pytest.warns(UserWarning, match="1 of the 11 images are left out"):
+        assert [list(plan.local_rows(11)) for plan in workers] == [[0, 2, 4, 6, 8],
+                                                                   [1, 3, 5, 7, 9]]
+    assert len(distribute.DataParallel("tensorflow", None, 2).local_rows(11)) == 11
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data")
+def test_a_workers_batches_are_cut_into_one_slice_per_device():
+    import tensorflow as tf
+
+    rows = np.arange(12, dtype=np.float32).reshape(6, 2)
+    # Batches of 4 and 2 rows, as (images,) like vaelab's pipeline.
+    batches = tf.data.Dataset.from_tensor_slices(rows).batch(4).map(lambda b: (b,))
+    slices = [s[0].numpy() for s in distribute.replica_slices(batches, 2)]
+    expected = [rows[0:2], rows[2:4], rows[4:5], rows[5:6]]
+    assert len(slices) == len(expected)
+    for got, want in zip(slices, expected):
+        np.testing.assert_array_equal(got, want)
+    assert distribute.replica_slices(batches, 1) is batches
