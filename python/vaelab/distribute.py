@@ -136,12 +136,13 @@ class DataParallel:
         if self.process_count == 1:
             return
         names = list(numbers)
-        local = np.array([numbers[name] for name in names], np.float64)
+        local = np.array([numbers[name] for name in names], np.int64)
         if self.backend == "tensorflow":
-            table = _tf_gather(self.engine, local)
+            table = _tf_gather(self.engine, local.astype(np.float64))  # exact below 2**53
         else:
             from jax.experimental import multihost_utils
-            table = np.asarray(multihost_utils.process_allgather(local))
+            # JAX computes in 32 bits unless told otherwise: counts stay below 2**31.
+            table = np.asarray(multihost_utils.process_allgather(local.astype(np.int32)))
         differ = [f"{name}: {', '.join(str(int(v)) for v in table[:, i])}"
                   for i, name in enumerate(names) if len(set(table[:, i])) > 1]
         if differ:
