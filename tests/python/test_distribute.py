@@ -253,6 +253,14 @@ def run_processes(script, arguments, tmp_path, timeout=600, **env):
         assert process.returncode == 0, log.read_text()[-3000:]
 
 
+def test_processes_that_hang_are_killed(tmp_path):
+    start = time.monotonic()
+    with pytest.raises(pytest.fail.Exception, match="not done after 1 s(.|\n)*waiting"):
+        run_processes("import time; print('waiting', flush=True); time.sleep(600)", [[], []],
+                      tmp_path, timeout=1)
+    assert time.monotonic() - start < 60
+
+
 def test_two_processes_on_loopback_train_one_model(tmp_path):
     pytest.importorskip("jax")
     folder = write_pngs(tmp_path / "images")
