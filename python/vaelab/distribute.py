@@ -13,8 +13,10 @@ Every device takes an equal slice of every batch: the batch size stays the globa
 user asked for, so it must be a multiple of the number of devices. On JAX every batch must
 split evenly, the last one included, so each epoch leaves out the few images (fewer than
 the number of devices) that would not. With several processes each one reads only its
-share of the images (its rows of an array, its files of an :class:`vaelab.ImageFiles`); on
-TensorFlow ``tf.data`` shards the batches across the workers of a multi-worker strategy.
+share of the images (its rows of an array, its files of an :class:`vaelab.ImageFiles`): the
+processes joined by ``jax.distributed`` on JAX, the workers of a
+``tf.distribute.MultiWorkerMirroredStrategy`` on TensorFlow (where, as on JAX, every batch
+then splits evenly). Training starts from process 0's weights and optimizer state.
 
 A model is usually built before training and outside any scope, and it is that model which
 must end up trained:
@@ -30,7 +32,10 @@ must end up trained:
   works for any functional model, also one loaded from a file, where building the model
   under the scope from the start would not. Callbacks see the copy as ``self.model``; it
   is compiled with Keras's own XLA choice (XLA with GPUs only: XLA cannot reach variables
-  mirrored across CPU devices).
+  mirrored across CPU devices). With several workers each one feeds its own batches to its
+  own devices (``distribute_datasets_from_function``, nothing sharded again), and the copy
+  works around two faults of Keras's ``fit`` under a multi-worker strategy (see
+  :func:`_multi_worker_fit`).
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ class DataParallel:
 
     `replicas` counts the slices of each global batch (devices over all processes);
     `process_index` and `process_count` say which process this is and among how many the
-    input is split (JAX; TensorFlow's input pipeline shards the global batches itself).
+    input is split (JAX's processes, or the workers of a TensorFlow multi-worker strategy).
     """
 
     backend: str
@@ -76,11 +81,11 @@ class DataParallel:
     def local_rows(self, n: int, what: str = "images") -> np.ndarray:
         """Positions of the rows this process trains on, out of `n`.
 
-        On JAX each process takes every `process_count`-th row, and as many as divide over
-        its devices (all processes the same number); TensorFlow splits uneven batches
-        itself and shards across workers through ``tf.data``, so it keeps every row.
+        Each process takes every `process_count`-th row, and as many as divide over its
+        devices (all processes the same number, so that they take the same steps). One
+        TensorFlow process keeps every row: ``tf.distribute`` splits uneven batches itself.
         """
-        if self.backend != "jax":
+        if self.backend == "tensorflow" and self.process_count == 1:
             return np.arange(n)
         local_devices = self.replicas // self.process_count
         share = n // self.process_count // local_devices * local_devices
@@ -111,12 +116,54 @@ class DataParallel:
         return jax.device_put(values, whole)
 
     def from_first_process(self, values):
-        """Process 0's `values` (a tree of host arrays) in every process: replicas start
-        equal whatever seeds built them."""
+        """Process 0's `values` (a tree of host arrays; a list of them on TensorFlow) in
+        every process: replicas start equal whatever seeds built them."""
         if self.process_count == 1:
             return values
+        if self.backend == "tensorflow":
+            return _tf_from_first_worker(self.engine, values)
         from jax.experimental import multihost_utils
         return multihost_utils.broadcast_one_to_all(values)
+
+    def check_same_everywhere(self, **numbers):
+        """Raise a ValueError, in every process, unless all of them passed the same
+        `numbers` (images, batch size, epochs): otherwise they would take different steps,
+        and one would wait for ever on another, or fail with a collective's cryptic error.
+
+        Example:
+            >>> plan.check_same_everywhere(images=len(x), batch_size=256)  # doctest: +SKIP
+        """
+        if self.process_count == 1:
+            return
+        names = list(numbers)
+        local = np.array([numbers[name] for name in names], np.int64)
+        if self.backend == "tensorflow":
+            table = _tf_gather(self.engine, local.astype(np.float64))  # exact below 2**53
+        else:
+            from jax.experimental import multihost_utils
+            # JAX computes in 32 bits unless told otherwise: counts stay below 2**31.
+            table = np.asarray(multihost_utils.process_allgather(local.astype(np.int32)))
+        differ = [f"{name}: {', '.join(str(int(v)) for v in table[:, i])}"
+                  for i, name in enumerate(names) if len(set(table[:, i])) > 1]
+        if differ:
+            raise ValueError(
+                f"the {self.process_count} processes (workers) training together were given "
+                f"different data or settings, process 0 first: {'; '.join(differ)}. Every "
+                "process must call the training function with the same images (the same "
+                "array, or the same folder of files) and the same arguments; each then trains "
+                "on its own share")
+
+    def feed(self, data):
+        """What ``fit`` is given for this process's batches `data` (a ``tf.data.Dataset`` or
+        an :class:`vaelab.datasets.ImageBatches`): `data` itself, except with several
+        TensorFlow workers, where each worker's batches go to its own devices as they are.
+
+        ``fit`` would otherwise hand a dataset to ``experimental_distribute_dataset``, which
+        takes its batches as global ones and shards them across the workers again.
+        """
+        if self.backend != "tensorflow" or self.process_count == 1:
+            return data
+        return _tf_worker_batches(self.engine, data)
 
     def global_batch(self, rows):
         """This process's `rows` of a batch as one array split over every device (JAX)."""
@@ -131,7 +178,7 @@ class DataParallel:
             with _jax_training(model, self):
                 yield model
         else:
-            with _tf_training(model, self.engine) as copy:
+            with _tf_training(model, self) as copy:
                 yield copy
 
 
@@ -219,9 +266,18 @@ def _jax_plan(distribution):
 
 
 def _tf_plan(strategy):
-    # Every worker of a multi-worker strategy passes the same global batches: tf.data
-    # shards them across workers (one process, as far as the input is concerned).
-    return DataParallel("tensorflow", strategy, int(strategy.num_replicas_in_sync))
+    replicas = int(strategy.num_replicas_in_sync)
+    workers = replicas // len(strategy.extended.worker_devices)
+    if workers == 1:
+        return DataParallel("tensorflow", strategy, replicas)
+    # A multi-worker strategy: each worker reads its share of the input (local_rows), in
+    # the order the strategy numbers its workers (the chief first).
+    from tensorflow.python.distribute import multi_worker_util
+
+    resolver = strategy.cluster_resolver
+    index = multi_worker_util.id_in_cluster(resolver.cluster_spec(), resolver.task_type,
+                                            resolver.task_id)
+    return DataParallel("tensorflow", strategy, replicas, int(index), workers)
 
 
 @contextlib.contextmanager
@@ -251,28 +307,32 @@ def _forget_compiled_steps(model):
 
 
 @contextlib.contextmanager
-def _tf_training(model, strategy):
+def _tf_training(model, plan):
     if model.optimizer is None:
         raise ValueError(f"model {model.name!r} is not compiled; build it with vaelab "
                          "(build_vae(), build_cvae(), ...) or compile it with an optimizer")
-    with strategy.scope():
+    if not model.optimizer.built:
+        # Built now, as fit would, so that the copy's optimizer is built under the scope.
+        model.optimizer.build(model.trainable_variables)
+    weights = model.get_weights()
+    state = plan.from_first_process(weights + [keras.ops.convert_to_numpy(v)
+                                               for v in model.optimizer.variables])
+    with plan.engine.scope():
         copy = keras.models.clone_model(model)
         for source, target in zip(all_layers(model), all_layers(copy)):
             target.trainable = source.trainable
-        copy.set_weights(model.get_weights())
         optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
         copy.compile(optimizer=optimizer, jit_compile="auto")
-        if model.optimizer.built:
-            optimizer.build(copy.trainable_variables)
-            _copy_values(model.optimizer.variables, optimizer.variables)
+        optimizer.build(copy.trainable_variables)
+    copy.set_weights(state[:len(weights)])
+    _copy_values(state[len(weights):], optimizer.variables)
+    if plan.process_count > 1:
+        _multi_worker_fit(copy)
     try:
         yield copy
     finally:
         model.set_weights(copy.get_weights())
-        if optimizer.built:
-            if not model.optimizer.built:
-                model.optimizer.build(model.trainable_variables)
-            _copy_values(optimizer.variables, model.optimizer.variables)
+        _copy_values(optimizer.variables, model.optimizer.variables)
 
 
 def _copy_values(sources, targets):
@@ -282,3 +342,116 @@ def _copy_values(sources, targets):
                          f"{len(targets)}; cannot carry it over")
     for source, target in zip(sources, targets):
         target.assign(keras.ops.convert_to_numpy(source))
+
+
+def _multi_worker_fit(model):
+    """Let Keras's ``fit`` train `model` (vaelab's copy, built) under a multi-worker strategy.
+
+    Keras 3 (up to 3.16 at least) fails there in two places, whatever the model
+    (keras-team/keras#20585, tensorflow/tensorflow#72388):
+
+    * every step's metrics are averaged over the replicas along axis 0, which a scalar does
+      not have ("Invalid reduction dimension 0 for input with 0 dimensions"): the steps
+      return each scalar as a vector of one;
+    * before training, the first batch is averaged over the replicas in one call, which the
+      strategy cannot do for a tuple ("Attempt to convert a value (PerReplica...) to a
+      Tensor"). That batch serves only to build an unbuilt model or optimizer, and the copy
+      has both built: the step is left out.
+    """
+    for name in ("train_step", "test_step"):
+        setattr(model, name, _vector_metrics(getattr(model, name)))
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+
+
+def _vector_metrics(step):
+    import tensorflow as tf
+
+    def step_with_vector_metrics(data):
+        return tf.nest.map_structure(lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v,
+                                     step(data))
+    return step_with_vector_metrics
+
+
+def _tf_from_first_worker(strategy, values):
+    """The first replica's `values` (a list of arrays) on every worker.
+
+    tf.distribute has no broadcast: this sums the values over the replicas with every
+    replica but the first contributing zeros, one batched all-reduce per dtype (integers,
+    such as the optimizer's step count, travel as float64: exact below 2**53).
+    """
+    import tensorflow as tf
+
+    values = [np.asarray(v) for v in values]
+    sent = [v if v.dtype.kind == "f" else v.astype(np.float64) for v in values]
+    groups = {}
+    for i, v in enumerate(sent):
+        groups.setdefault(v.dtype, []).append(i)
+
+    @tf.function
+    def broadcast(tensors):
+        def first_only(tensors):
+            context = tf.distribute.get_replica_context()
+            first = tf.equal(context.replica_id_in_sync_group, 0)
+            kept = [tf.where(first, t, tf.zeros_like(t)) for t in tensors]
+            summed = [None] * len(kept)
+            for group in groups.values():
+                for i, t in zip(group, context.all_reduce(tf.distribute.ReduceOp.SUM,
+                                                          [kept[i] for i in group])):
+                    summed[i] = t
+            return summed
+        return strategy.run(first_only, args=(tensors,))
+
+    received = strategy.experimental_local_results(broadcast([tf.constant(v) for v in sent]))[0]
+    return [np.asarray(r).astype(v.dtype) for r, v in zip(received, values)]
+
+
+def _tf_gather(strategy, values):
+    """Every worker's `values` (a 1-D float64 array), one row per worker, the chief first."""
+    import tensorflow as tf
+
+    @tf.function
+    def gather(tensor):
+        return strategy.run(lambda t: tf.distribute.get_replica_context().all_gather(
+            t[tf.newaxis], axis=0), args=(tensor,))
+
+    rows = np.asarray(strategy.experimental_local_results(gather(tf.constant(values)))[0])
+    return rows[::len(strategy.extended.worker_devices)]  # a row per replica: one per worker
+
+
+def _tf_worker_batches(strategy, data):
+    """`data` (a ``tf.data.Dataset`` or ``ImageBatches``) fed as they are to this worker's
+    devices, each batch in equal slices, one per device (they split evenly: local_rows)."""
+    import tensorflow as tf
+
+    if not isinstance(data, tf.data.Dataset):
+        data = _tf_image_batches(data)
+    devices = len(strategy.extended.worker_devices)
+    return strategy.distribute_datasets_from_function(
+        lambda context: replica_slices(data, devices))
+
+
+def replica_slices(data, replicas: int):
+    """A ``tf.data.Dataset`` of batches cut into `replicas` equal consecutive slices each,
+    the slices of a batch one after the other (a worker's devices take them in turn)."""
+    import tensorflow as tf
+
+    if replicas == 1:
+        return data
+
+    def slices(*batch):
+        return tf.data.Dataset.from_tensor_slices(tf.nest.map_structure(
+            lambda t: tf.reshape(t, tf.concat([[replicas, -1], tf.shape(t)[1:]], 0)), batch))
+    return data.flat_map(slices)
+
+
+def _tf_image_batches(batches):
+    """An ``ImageBatches`` of images alone as a ``tf.data.Dataset``: one epoch each time it
+    is iterated, the files read as the batches are asked for, reshuffled after each epoch."""
+    import tensorflow as tf
+
+    def epoch():
+        for i in range(len(batches)):
+            yield batches[i]
+        batches.on_epoch_end()
+    return tf.data.Dataset.from_generator(epoch, output_signature=tf.TensorSpec(
+        (None, *batches.images.shape), tf.float32))

@@ -134,6 +134,8 @@ def _fit_files(model, files, epochs, batch_size, validation_data, shuffle, seed,
     shape = tuple(model.inputs[0].shape[1:])
     _check_files_shape(files, shape, "images", model)
     if plan is not None:
+        plan.check_same_everywhere(images=len(files), batch_size=batch_size, epochs=epochs,
+                                   validation_images=_count(validation_data))
         batch_size = plan.local_batch_size(batch_size)
         files = plan.local_files(files)
     if isinstance(validation_data, ImageFiles):
@@ -142,14 +144,14 @@ def _fit_files(model, files, epochs, batch_size, validation_data, shuffle, seed,
             validation_data = plan.local_files(validation_data, "validation_data")
         validation_data = validation_data.batches(batch_size, shuffle=False)
     elif validation_data is not None:
-        validation_data = (_local(as_images(validation_data, "validation_data", shape=shape,
-                                            model_name=model.name), plan, "validation_data"),
-                           None)
+        validation_data = _validation_batches(
+            _local(as_images(validation_data, "validation_data", shape=shape,
+                             model_name=model.name), plan, "validation_data"), batch_size)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     with _trainer(model, plan) as trainer:
-        return trainer.fit(files.batches(batch_size, shuffle=shuffle, seed=seed),
-                           epochs=epochs, validation_data=validation_data,
+        return trainer.fit(_feed(files.batches(batch_size, shuffle=shuffle, seed=seed), plan),
+                           epochs=epochs, validation_data=_feed(validation_data, plan),
                            verbose=keras_verbose(verbose),
                            callbacks=[StopOnNaN()] + list(callbacks or []))
 
@@ -172,13 +174,24 @@ def fit_inputs(model: keras.Model, inputs, epochs: int, batch_size: int,
     """
     plan = resolve(distribution)
     if plan is not None:
+        plan.check_same_everywhere(images=_count(inputs), batch_size=batch_size, epochs=epochs,
+                                   validation_images=_count(validation_inputs))
         batch_size = plan.local_batch_size(batch_size)
         inputs = _local(inputs, plan, "images")
         if validation_inputs is not None:
             validation_inputs = _local(validation_inputs, plan, "validation_data")
     with _trainer(model, plan) as trainer:
         return _fit_arrays(trainer, inputs, epochs, batch_size, validation_inputs, shuffle,
-                           seed, verbose, callbacks)
+                           seed, verbose, callbacks, plan)
+
+
+def _count(images) -> int:
+    """How many images: an array, a list of arrays (the first counts), files; 0 for None."""
+    if images is None:
+        return 0
+    if isinstance(images, ImageFiles):
+        return len(images)
+    return len((images if isinstance(images, list) else [images])[0])
 
 
 def _trainer(model, plan):
@@ -199,21 +212,33 @@ def _local(inputs, plan, what):
 
 
 def _fit_arrays(model, inputs, epochs, batch_size, validation_inputs, shuffle, seed, verbose,
-                callbacks):
+                callbacks, plan):
     callbacks = [StopOnNaN()] + list(callbacks or [])
     verbose = keras_verbose(verbose)
+    val = None if validation_inputs is None else _validation_batches(validation_inputs,
+                                                                      batch_size)
     if keras.backend.backend() == "tensorflow":
         train = _tf_batches(inputs, batch_size, shuffle, seed)
-        val = None if validation_inputs is None else _tf_batches(validation_inputs, batch_size,
-                                                                  False, None)
         steps = math.ceil(len(inputs[0] if isinstance(inputs, list) else inputs) / batch_size)
-        return model.fit(train, epochs=epochs, steps_per_epoch=steps, validation_data=val,
-                         verbose=verbose, shuffle=False, callbacks=callbacks)
+        return model.fit(_feed(train, plan), epochs=epochs, steps_per_epoch=steps,
+                         validation_data=_feed(val, plan), verbose=verbose, shuffle=False,
+                         callbacks=callbacks)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    val = None if validation_inputs is None else (validation_inputs, None)
     return model.fit(inputs, None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                      validation_data=val, verbose=verbose, callbacks=callbacks)
+
+
+def _validation_batches(inputs, batch_size):
+    """Validation arrays as ``fit`` takes them: a ``tf.data`` pipeline on TensorFlow."""
+    if keras.backend.backend() == "tensorflow":
+        return _tf_batches(inputs, batch_size, False, None)
+    return (inputs, None)
+
+
+def _feed(data, plan):
+    """`data` as ``fit`` takes it under `plan` (:meth:`vaelab.distribute.DataParallel.feed`)."""
+    return data if plan is None or data is None else plan.feed(data)
 
 
 def _tf_batches(inputs, batch_size: int, shuffle: bool, seed):

@@ -357,6 +357,7 @@ def train_vaegan(model: VAEGAN, images, labels=None, epochs: int = 10, batch_siz
             "imported) with distribution=\"all\", or pass distribution=None")
     place = _identity
     if plan is not None:
+        plan.check_same_everywhere(images=x.shape[0], batch_size=batch_size, epochs=epochs)
         batch_size = plan.local_batch_size(batch_size)
         rows = plan.local_rows(x.shape[0])
         x, y = x[rows], None if y is None else y[rows]

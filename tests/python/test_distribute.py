@@ -16,11 +16,13 @@ legitimate but moves RMSprop's first steps (each about the learning rate, whatev
 gradient's size) apart within a few steps, so no trajectory can be compared there.
 """
 
+import importlib.util
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -38,16 +40,8 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 """
 
-# Trains the same model on 1 and 2 devices, noise on then off; prints the results as JSON.
-EQUIVALENCE_SCRIPT = """
-import json, sys
-import numpy as np, keras, vaelab
-from helpers import synthetic_images
-from vaelab.layers import Sampling
-
-x = synthetic_images(64, seed=0)
-
-
+# A callback that records every training step's loss.
+STEP_LOSSES = """
 class StepLosses(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.losses = []
@@ -56,7 +50,28 @@ class StepLosses(keras.callbacks.Callback):
         # Keras reports the epoch's running mean: undo it to get each step's loss.
         mean = float(logs["loss"])
         self.losses.append(mean * (batch + 1) - sum(self.losses[len(self.losses) - batch:]))
+"""
 
+# Records the name of every image file read, in `read`.
+RECORD_READS = """
+from vaelab import datasets
+read = []
+read_image = datasets.read_image
+def recording_read(path, *args, **kwargs):
+    read.append(path.name)
+    return read_image(path, *args, **kwargs)
+datasets.read_image = recording_read
+"""
+
+# Trains the same model on 1 and 2 devices, noise on then off; prints the results as JSON.
+EQUIVALENCE_SCRIPT = """
+import json, sys
+import numpy as np, keras, vaelab
+from helpers import synthetic_images
+from vaelab.layers import Sampling
+
+x = synthetic_images(64, seed=0)
+""" + STEP_LOSSES + """
 
 def train(distribution):
     model = vaelab.build_vae(seed=1, jit_compile=False)
@@ -166,24 +181,22 @@ jax.config.update("jax_cpu_collectives_implementation", "gloo")
 jax.distributed.initialize(coordinator_address="127.0.0.1:" + sys.argv[2], num_processes=2,
                            process_id=int(sys.argv[1]))
 import numpy as np, vaelab
-from vaelab import datasets
 from helpers import synthetic_images
-
-read = []
-read_image = datasets.read_image
-def recording_read(path, *args, **kwargs):
-    read.append(path.name)
-    return read_image(path, *args, **kwargs)
-datasets.read_image = recording_read
-
+""" + RECORD_READS + """
 model = vaelab.build_vae(seed=1 + int(sys.argv[1]), optimizer="adam")
 x = synthetic_images(64, seed=0)
+try:  # process 1 given fewer images: an error in both, not a hang
+    vaelab.train_vae(model, x[:64 - 16 * int(sys.argv[1])], epochs=1, batch_size=16, verbose=0,
+                     distribution="all")
+except ValueError as err:
+    mismatch = str(err)
 loss = vaelab.train_vae(model, x, epochs=2, batch_size=16, seed=2, verbose=0,
                         distribution="all").history["loss"]
 files = vaelab.load_image_folder(sys.argv[3], size=28, channels=1)
 vaelab.train_vae(model, files, epochs=1, batch_size=4, seed=3, verbose=0, distribution="all")
 np.save(sys.argv[4] + ".npy", np.concatenate([w.ravel() for w in model.get_weights()]))
-json.dump({"devices": jax.device_count(), "loss": loss, "read": read}, open(sys.argv[4], "w"))
+json.dump({"devices": jax.device_count(), "loss": loss, "read": read, "mismatch": mismatch},
+          open(sys.argv[4], "w"))
 """
 
 
@@ -197,27 +210,65 @@ def write_pngs(folder, n=10):
     return folder
 
 
+def free_ports(n):
+    """`n` distinct ports free on loopback now (the processes bind them a moment later)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [str(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def run_processes(script, arguments, tmp_path, timeout=600, **env):
+    """Run `script` in fresh interpreters at once, one per list of `arguments`, with `env`
+    changed (None removes a variable), and check that all of them succeed.
+
+    A process whose peer died or went astray waits for it for ever: after `timeout`
+    seconds every one is killed and the test fails with the end of their output.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(vaelab.__file__).parents[1])]
+                                                       + sys.path), **env}
+    env = {name: value for name, value in env.items() if value is not None}
+    logs = [tmp_path / f"process{i}.log" for i in range(len(arguments))]
+    processes = []
+    try:
+        for args, log in zip(arguments, logs):
+            with log.open("w") as out:  # a file, not a pipe: a full pipe would block them
+                processes.append(subprocess.Popen([sys.executable, "-c", script, *args], env=env,
+                                                  stdout=out, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the processes were not done after {timeout} s, and were killed:\n"
+                    + "\n".join(log.read_text()[-2000:] for log in logs))
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    for process, log in zip(processes, logs):
+        assert process.returncode == 0, log.read_text()[-3000:]
+
+
+def test_processes_that_hang_are_killed(tmp_path):
+    start = time.monotonic()
+    with pytest.raises(pytest.fail.Exception, match="not done after 1 s(.|\n)*waiting"):
+        run_processes("import time; print('waiting', flush=True); time.sleep(600)", [[], []],
+                      tmp_path, timeout=1)
+    assert time.monotonic() - start < 60
+
+
 def test_two_processes_on_loopback_train_one_model(tmp_path):
     pytest.importorskip("jax")
     folder = write_pngs(tmp_path / "images")
-    names = sorted(p.name for p in folder.iterdir())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
-    env = {**os.environ, "KERAS_BACKEND": "jax",
-           "PYTHONPATH": os.pathsep.join([str(Path(vaelab.__file__).parents[1])] + sys.path)}
-    env.pop("XLA_FLAGS", None)  # one CPU device per process: two in all
+    [port] = free_ports(1)
     outputs = [tmp_path / f"process{i}.json" for i in range(2)]
-    processes = [subprocess.Popen([sys.executable, "-c", PROCESS_SCRIPT, str(i), port,
-                                   str(folder), str(outputs[i])], env=env,
-                                  stderr=subprocess.PIPE, text=True) for i in range(2)]
-    try:
-        errors = [p.communicate(timeout=600)[1] for p in processes]
-    finally:
-        for p in processes:
-            p.kill()
-    for p, err in zip(processes, errors):
-        assert p.returncode == 0, err[-3000:]
+    # One CPU device per process: two in all.
+    run_processes(PROCESS_SCRIPT, [[str(i), port, str(folder), str(outputs[i])] for i in range(2)],
+                  tmp_path, KERAS_BACKEND="jax", XLA_FLAGS=None)
     results = [json.loads(out.read_text()) for out in outputs]
     weights = [np.load(str(out) + ".npy") for out in outputs]
     assert [r["devices"] for r in results] == [2, 2]
@@ -225,10 +276,116 @@ def test_two_processes_on_loopback_train_one_model(tmp_path):
     assert results[0]["loss"] == results[1]["loss"]
     assert np.isfinite(results[0]["loss"]).all()
     np.testing.assert_array_equal(weights[0], weights[1])
-    # Each process read only its half of the files, 5 each, every file once an epoch.
+    assert_read_in_halves(results, folder)
+
+
+def assert_read_in_halves(results, folder, times=1):
+    """Each of the two processes read only its half of the files in `folder` (10), 5 each,
+    each file `times` times (once an epoch); and both stopped when given different numbers
+    of images."""
+    for r in results:
+        assert "given different data or settings, process 0 first: images: 64, 48" in (
+            r["mismatch"])
     read = [set(r["read"]) for r in results]
-    assert len(results[0]["read"]) == len(results[1]["read"]) == 5
-    assert read[0].isdisjoint(read[1]) and read[0] | read[1] == set(names)
+    for r, names in zip(results, read):
+        assert len(names) == 5 and sorted(r["read"]) == sorted(sorted(names) * times)
+    assert read[0].isdisjoint(read[1])
+    assert read[0] | read[1] == {p.name for p in folder.iterdir()}
+
+
+# One of two TensorFlow workers on loopback (argv: worker index, the two workers' ports,
+# image folder, output file); each builds its models from another seed: training must
+# start from the chief's (worker 0). The VAE trains with the sampling noise off and its
+# batches unshuffled, so that the chief can train it in one process too and compare
+# every step (worker k takes rows k, k + 2, ...: its local batches together are one
+# process's batches). Then a CVAE (two inputs), then image files.
+WORKER_SCRIPT = """
+import json, os, sys
+os.environ["TF_CONFIG"] = json.dumps({
+    "cluster": {"worker": ["127.0.0.1:" + port for port in sys.argv[2:4]]},
+    "task": {"type": "worker", "index": int(sys.argv[1])}})
+import tensorflow as tf
+strategy = tf.distribute.MultiWorkerMirroredStrategy()  # before TensorFlow does anything else
+import numpy as np, keras, vaelab
+from vaelab.layers import Sampling
+from helpers import synthetic_images
+""" + RECORD_READS + STEP_LOSSES + """
+index, out = int(sys.argv[1]), sys.argv[5]
+x = synthetic_images(64, seed=0)
+try:  # worker 1 given fewer images: an error in both, not a hang
+    vaelab.train_vae(vaelab.build_vae(jit_compile=False), x[:64 - 16 * index], epochs=1,
+                     batch_size=16, verbose=0, distribution=strategy)
+except ValueError as err:
+    mismatch = str(err)
+
+
+def train(distribution, seed):
+    model = vaelab.build_vae(seed=seed, jit_compile=False)
+    steps = StepLosses()
+    history = vaelab.train_vae(model, x, epochs=2, batch_size=16, shuffle=False, verbose=0,
+                               validation_data=x[:32], callbacks=[steps],
+                               distribution=distribution)
+    return model, steps.losses, history.history["val_loss"]
+
+
+sample = Sampling.call
+Sampling.call = lambda self, inputs: inputs[0]  # the sampling noise off
+model, losses, val_loss = train(strategy, seed=1 + index)
+result = {"replicas": strategy.num_replicas_in_sync, "loss": losses, "val_loss": val_loss,
+          "mismatch": mismatch}
+if index == 0:
+    _, result["one"], result["one_val"] = train(None, seed=1)
+Sampling.call = sample
+if index == 0:
+    vaelab.save_weights(model, out + ".weights.h5")
+    np.save(out + ".reconstructed.npy", vaelab.reconstruct(model, synthetic_images(8, seed=5)))
+cvae = vaelab.build_cvae(seed=1 + index, jit_compile=False)
+result["cvae_loss"] = vaelab.train_cvae(cvae, x, np.arange(64) % 10, epochs=1, batch_size=16,
+                                        seed=2, verbose=0, distribution=strategy).history["loss"]
+files = vaelab.load_image_folder(sys.argv[4], size=28, channels=1)
+history = vaelab.train_vae(model, files, epochs=1, batch_size=4, seed=3, verbose=0,
+                           validation_data=files, distribution=strategy).history
+result["files_loss"] = history["loss"] + history["val_loss"]
+result["read"] = read
+np.save(out + ".npy", np.concatenate([w.ravel() for w in model.get_weights()
+                                      + cvae.get_weights()]))
+json.dump(result, open(out, "w"))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
+                    reason="TensorFlow is not installed")
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # not built
+def test_two_tensorflow_workers_on_loopback_train_one_model(tmp_path):
+    folder = write_pngs(tmp_path / "images")
+    ports = free_ports(2)
+    outputs = [tmp_path / f"worker{i}.json" for i in range(2)]
+    # One CPU device per worker (MultiWorkerMirroredStrategy uses a worker's GPUs or its CPU).
+    run_processes(WORKER_SCRIPT, [[str(i), *ports, str(folder), str(outputs[i])]
+                                  for i in range(2)],
+                  tmp_path, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="-1")
+    results = [json.loads(out.read_text()) for out in outputs]
+    weights = [np.load(str(out) + ".npy") for out in outputs]
+    assert [r["replicas"] for r in results] == [2, 2]
+    # One model: the same losses (reported for the global batch) and the same weights.
+    for name in ("loss", "val_loss", "cvae_loss", "files_loss"):
+        assert results[0][name] == results[1][name], name
+        assert np.isfinite(results[0][name]).all(), name
+    np.testing.assert_array_equal(weights[0], weights[1])
+    # Every step as in one process, to float rounding (tolerances: the module's docstring),
+    # and the steps did train.
+    chief = results[0]
+    assert len(chief["loss"]) == len(chief["one"]) == 8  # 2 epochs of 64 images, batches of 16
+    np.testing.assert_allclose(chief["loss"][0], chief["one"][0], rtol=1e-5)
+    np.testing.assert_allclose(chief["loss"], chief["one"], rtol=1e-4)
+    np.testing.assert_allclose(chief["val_loss"], chief["one_val"], rtol=1e-4)
+    assert chief["loss"][-1] < 0.9 * chief["loss"][0]
+    assert_read_in_halves(results, folder, times=2)  # trained on, then validated on
+    # The chief's saved weights predict on one device as they did in the chief.
+    fresh = vaelab.load_weights(vaelab.build_vae(seed=9), str(outputs[0]) + ".weights.h5")
+    reconstructed = vaelab.reconstruct(fresh, synthetic_images(8, seed=5))
+    np.testing.assert_allclose(reconstructed, np.load(str(outputs[0]) + ".reconstructed.npy"),
+                               atol=1e-6)
 
 
 def test_distribution_values_are_checked():
@@ -261,3 +418,24 @@ def test_each_process_takes_its_own_equal_share_of_the_images():
     parts = [plan.local_files(files) for plan in shares]
     assert sorted(str(f) for part in parts for f in part.files) == sorted(map(str, files.files))
     assert parts[0].shape == files.shape
+    # TensorFlow's workers take their shares the same way; one process keeps every row.
+    workers = [distribute.DataParallel("tensorflow", None, 2, i, 2) for i in range(2)]
+    with pytest.warns(UserWarning, match="1 of the 11 images are left out"):
+        assert [list(plan.local_rows(11)) for plan in workers] == [[0, 2, 4, 6, 8],
+                                                                   [1, 3, 5, 7, 9]]
+    assert len(distribute.DataParallel("tensorflow", None, 2).local_rows(11)) == 11
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data")
+def test_a_workers_batches_are_cut_into_one_slice_per_device():
+    import tensorflow as tf
+
+    rows = np.arange(12, dtype=np.float32).reshape(6, 2)
+    # Batches of 4 and 2 rows, as (images,) like vaelab's pipeline.
+    batches = tf.data.Dataset.from_tensor_slices(rows).batch(4).map(lambda b: (b,))
+    slices = [s[0].numpy() for s in distribute.replica_slices(batches, 2)]
+    expected = [rows[0:2], rows[2:4], rows[4:5], rows[5:6]]
+    assert len(slices) == len(expected)
+    for got, want in zip(slices, expected):
+        np.testing.assert_array_equal(got, want)
+    assert distribute.replica_slices(batches, 1) is batches
