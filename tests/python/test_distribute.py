@@ -133,8 +133,18 @@ def run_equivalence(backend, tmp_path):
     if backend == "jax":
         pytest.importorskip("jax")
         env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-    run = run_python(["-c", prelude + EQUIVALENCE_SCRIPT, str(tmp_path / "two.weights.h5"),
-                      str(write_pngs(tmp_path / "images"))], **env)
+    args = ["-c", prelude + EQUIVALENCE_SCRIPT, str(tmp_path / "two.weights.h5"),
+            str(write_pngs(tmp_path / "images"))]
+    try:
+        run = run_python(args, **env)
+    except AssertionError as err:
+        # XLA's CPU collectives abort the process when one simulated device's thread has not
+        # reached an all-reduce within 10 s (seen once on two cores shared with another test
+        # suite: "Termination timeout ... exceeded"); jaxlib 0.7 has no flag to lengthen it.
+        # Such a run is repeated once; any other failure, or a second one, fails the test.
+        if "Termination timeout for `all reduce" not in str(err):
+            raise
+        run = run_python(args, **env)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
