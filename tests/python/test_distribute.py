@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import vaelab
-from helpers import run_python, synthetic_images
+from helpers import OWN_BACKEND, run_python, synthetic_images
 from vaelab import distribute
 from vaelab.vaegan import LOSSES
 
@@ -139,6 +139,7 @@ def assert_same_training(result):
     assert result["two_vs_one"] < 1e-3
 
 
+@OWN_BACKEND
 def test_two_jax_devices_train_as_one(tmp_path):
     result = run_equivalence("jax", tmp_path)
     assert_same_training(result)
@@ -150,6 +151,7 @@ def test_two_jax_devices_train_as_one(tmp_path):
         np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+@OWN_BACKEND
 def test_two_tensorflow_devices_train_as_one(tmp_path):
     result = run_equivalence("tensorflow", tmp_path)
     assert_same_training(result)
@@ -197,6 +199,7 @@ def write_pngs(folder, n=10):
     return folder
 
 
+@OWN_BACKEND
 def test_two_processes_on_loopback_train_one_model(tmp_path):
     pytest.importorskip("jax")
     folder = write_pngs(tmp_path / "images")
@@ -231,6 +234,8 @@ def test_two_processes_on_loopback_train_one_model(tmp_path):
     assert read[0].isdisjoint(read[1]) and read[0] | read[1] == set(names)
 
 
+@pytest.mark.backends("tensorflow", "torch", reason="checks that a Keras distribution is "
+                      "refused outside JAX")
 def test_distribution_values_are_checked():
     assert distribute.resolve(None) is None
     assert distribute.resolve("none") is None
