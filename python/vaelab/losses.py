@@ -14,6 +14,7 @@ constant, the usual choice for colour photographs). The half is the reconstructi
 0.5 of the DFC paper and of facenet's face VAE, with KL weight 1.
 """
 
+import keras
 from keras import ops
 
 RECIPES = ("elbo", "book")
@@ -37,15 +38,20 @@ def check_likelihood(likelihood: str) -> str:
 
 def kl_divergence(z_mean, z_log_var):
     """KL(q(z|x) || N(0, I)) per image: -0.5 * sum(1 + log_var - mean^2 - exp(log_var))."""
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+    return -0.5 * ops.sum(_kl_inner(z_mean, z_log_var), axis=-1)
 
 
 def kl_term(z_mean, z_log_var, recipe: str):
     """The KL part of the loss per image under `recipe`."""
     if recipe == "elbo":
         return kl_divergence(z_mean, z_log_var)
-    inner = 1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)
-    return -BOOK_KL_WEIGHT * ops.mean(inner, axis=-1)
+    return -BOOK_KL_WEIGHT * ops.mean(_kl_inner(z_mean, z_log_var), axis=-1)
+
+
+def _kl_inner(z_mean, z_log_var):
+    # As tensors: on torch a NumPy array minus a tensor is a TypeError.
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
+    return 1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)
 
 
 def reduce_per_image(values, recipe: str):
@@ -56,7 +62,18 @@ def reduce_per_image(values, recipe: str):
 
 def bce_reconstruction(x, x_decoded, recipe: str):
     """Pixel-wise binary cross-entropy between images and reconstructions, per image."""
-    return reduce_per_image(ops.binary_crossentropy(x, x_decoded), recipe)
+    return reduce_per_image(_binary_crossentropy(x, x_decoded), recipe)
+
+
+def _binary_crossentropy(x, x_decoded):
+    # torch's kernel raises a RuntimeError on a NaN probability, where a diverging model
+    # should reach vaelab's StopOnNaN: there, the formula Keras computes on JAX (and on
+    # TensorFlow from probabilities), which lets NaN through.
+    if keras.backend.backend() != "torch":
+        return ops.binary_crossentropy(x, x_decoded)
+    x = ops.convert_to_tensor(x)
+    p = ops.clip(x_decoded, keras.config.epsilon(), 1.0 - keras.config.epsilon())
+    return -(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p))
 
 
 def gaussian_reconstruction(x, x_decoded, recipe: str):

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import re
@@ -73,6 +74,10 @@ def import_backend() -> None:
             import tensorflow as tf
 
             tf.config.list_physical_devices()
+        elif importlib.util.find_spec("tensorflow") is not None:
+            # On JAX and torch, Keras imports an installed TensorFlow all the same (its
+            # set_random_seed seeds it, which every vaelab builder calls): now, in the filter.
+            import tensorflow  # noqa: F401
     logging.getLogger("tensorflow").addFilter(_not_retracing)
 
 
@@ -84,8 +89,6 @@ def _import_keras():
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] != "tensorflow":
             raise
-        import importlib.util
-
         others = [name for name in ("jax", "torch") if importlib.util.find_spec(name)]
         choice = (f"or set KERAS_BACKEND to {' or '.join(others)} (installed here)" if others
                   else "or install JAX and set KERAS_BACKEND=jax")

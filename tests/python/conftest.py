@@ -1,4 +1,5 @@
-"""Shared fixtures: synthetic MNIST-like files, real MNIST when VAELAB_DATA has it, tiny models."""
+"""Shared fixtures: synthetic MNIST-like files, real MNIST when VAELAB_DATA has it, tiny models;
+the ``backends`` marker."""
 
 import importlib.util
 import os
@@ -18,9 +19,26 @@ os.environ.setdefault("VAELAB_CACHE", tempfile.mkdtemp(prefix="vaelab-test-cache
 if importlib.util.find_spec("vaelab") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 
+import keras  # noqa: E402
+
 import vaelab  # noqa: E402
-from helpers import synthetic_images  # noqa: E402
+from helpers import backends_skip_reason, synthetic_images  # noqa: E402
 from vaelab.export import export_pretrained  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip a test marked ``backends(*names, reason=...)`` when Keras runs on none of `names`,
+    with its reason, so that ``pytest -rs`` lists what is not run on this backend and why."""
+    for item in items:
+        marker = item.get_closest_marker("backends")
+        if marker is None:
+            continue
+        try:
+            reason = backends_skip_reason(marker.args, marker.kwargs, keras.backend.backend())
+        except ValueError as err:
+            raise pytest.UsageError(f"{item.nodeid}: {err}") from None
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

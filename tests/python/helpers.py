@@ -104,6 +104,30 @@ def run_python(args, **env):
     return run
 
 
+# Keras 3's backends, which the ``backends`` marker names.
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def backends_skip_reason(names, kwargs, backend):
+    """Why a test marked ``backends(*names, reason=...)`` is skipped on `backend`, or None
+    where it runs; a ValueError for a marker without names, with an unknown one or without a
+    reason."""
+    if not names or not set(names) <= set(BACKENDS) or set(kwargs) != {"reason"} \
+            or not kwargs["reason"]:
+        raise ValueError(f"expected @pytest.mark.backends(name, ..., reason=...) with names "
+                         f"among {BACKENDS}, got {names} {kwargs}")
+    if backend in names:
+        return None
+    return f"{' and '.join(names)} only, not {backend}: {kwargs['reason']}"
+
+
+# A test whose interpreters run on backends it chooses itself is the same test whatever
+# KERAS_BACKEND the suite runs on: it runs in TensorFlow's run (the default) only.
+OWN_BACKEND = pytest.mark.backends(
+    "tensorflow", reason="starts its own interpreters on the backend it names: the same test "
+    "in every backend's run, so run in TensorFlow's only")
+
+
 def run_on_backend(backend: str, script: str, *args: str, **env):
     """Run `script` in a fresh interpreter with Keras on `backend` ("tensorflow", "jax" or
     "torch") and `env` set; it must print "ok" last. Skips when the backend's library is not

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import vaelab
-from helpers import run_on_backend
+from helpers import BACKENDS, OWN_BACKEND, backends_skip_reason, run_on_backend
 
-BACKENDS = ["tensorflow", "jax", "torch"]
+pytestmark = OWN_BACKEND
 
 # Builds, trains, infers, saves and loads on the backend in KERAS_BACKEND; then saves the
 # shipped models' reconstructions of the images in argv[1] beside them (see below).
@@ -95,6 +95,13 @@ if backend == "torch":
     h = vaelab.train_vaegan(gan, x[:16], epochs=1, batch_size=8, seed=1, verbose=0)
     assert h["discriminator_steps"] == [2] and np.isfinite(h["encoder"]).all(), h
     assert all((a != b).any() for a, b in zip(before, gan.get_weights()))
+    # Data-parallel training is JAX's and TensorFlow's (test_distribute.py): torch says so.
+    try:
+        vaelab.train_vae(vae, x[:16], epochs=1, batch_size=16, verbose=0, distribution="all")
+    except ValueError as err:
+        assert "runs on the JAX or TensorFlow backend, not 'torch'" in str(err), err
+    else:
+        raise AssertionError("distribution='all' did not say that torch has none")
 
 for name in sys.argv[2:]:
     images = np.load(os.path.join(sys.argv[1], f"images_{name}.npy"))
@@ -129,3 +136,16 @@ def test_the_core_builds_trains_reports_its_terms_and_saves_on(backend, tmp_path
                                   np.load(tmp_path / f"images_{name}.npy"))
         np.testing.assert_allclose(np.load(tmp_path / f"{backend}_{name}.npy"), here,
                                    atol=RECONSTRUCTION_ATOL, rtol=0, err_msg=name)
+
+
+def test_the_backends_marker_says_why_a_test_is_skipped():
+    reason = {"reason": "TensorFlow's plans"}
+    assert backends_skip_reason(("tensorflow",), reason, "tensorflow") is None
+    assert backends_skip_reason(("tensorflow", "torch"), reason, "torch") is None
+    assert backends_skip_reason(("tensorflow",), reason, "jax") == \
+        "tensorflow only, not jax: TensorFlow's plans"
+    for names, kwargs in [((), reason), (("tf",), reason), (("jax",), {}),
+                          (("jax",), {"reason": ""}), (("jax",), {**reason, "when": 1})]:
+        with pytest.raises(ValueError, match=r"expected @pytest.mark.backends\(name, \.\.\., "
+                                             r"reason=\.\.\.\)"):
+            backends_skip_reason(names, kwargs, "jax")

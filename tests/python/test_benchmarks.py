@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_python, synthetic_mnist_npz
+from helpers import OWN_BACKEND, run_python, synthetic_mnist_npz
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "dfc_epochs.py"
 FACES_SCRIPT = SCRIPT.parent / "faces_speed.py"
@@ -263,6 +263,7 @@ def test_scale_speed_starts_no_worker_past_the_deadline(scale_speed, capsys):
     assert "train faces all vaelab: SKIPPED (--deadline passed)" in capsys.readouterr().out
 
 
+@OWN_BACKEND
 def test_scale_speed_cpu_quick_run(tmp_path):
     """CPU mode: 1 and 2 simulated devices, vaelab and by hand; the same model, seed and global
     batch end on the same loss on both device counts."""
@@ -283,6 +284,7 @@ def test_scale_speed_cpu_quick_run(tmp_path):
                      r"\(\d+\.\d\dx\)$", run.stdout, re.MULTILINE)
 
 
+@OWN_BACKEND
 def test_scale_speed_gpu_mode_runs_the_faces_model_on_simulated_devices(tmp_path):
     """GPU mode's faces DFC VAE (the shipped classifier as its perceptual model), where no GPU
     is: on two simulated CPU devices, without TensorFlow's backend."""

@@ -119,11 +119,15 @@ def test_training_learns_the_colour_attributes():
     """A short training on 32 x 32 faces already reads the skin and the hair."""
     x, a = vaelab.synthetic_faces(1200, seed=7, size=32)
     keras.utils.set_random_seed(0)
-    clf = vaelab.train_attribute_classifier(x[:1000], a[:1000], epochs=4, batch_size=32,
+    clf = vaelab.train_attribute_classifier(x[:1000], a[:1000], epochs=8, batch_size=16,
                                             width=8, seed=1, verbose=0)
     assert vaelab.image_shape_of(clf) == (32, 32, 3)
     accuracy = vaelab.attribute_accuracy(clf, x[1000:], a[1000:])
-    assert accuracy["Pale_Skin"] > 0.85 and accuracy["Blond_Hair"] > 0.85, accuracy
+    # Each backend draws its own weights from a seed. With seeds 1, 2 and 3 on TensorFlow,
+    # JAX and torch, these 500 steps gave 0.93 to 1.0 for the skin and 0.83 to 0.98 for the
+    # hair (hats hide some of it); the majority class is right for 0.53 of the hair. A
+    # quarter of the steps (4 epochs in batches of 32) gave 0.65 to 0.905 for the hair.
+    assert accuracy["Pale_Skin"] > 0.8 and accuracy["Blond_Hair"] > 0.8, accuracy
 
 
 def test_a_new_model_takes_the_columns_of_a_table(faces):

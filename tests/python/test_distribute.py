@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 
 import vaelab
-from helpers import run_python, synthetic_images
+from helpers import OWN_BACKEND, run_python, synthetic_images
 from vaelab import distribute
 from vaelab.vaegan import LOSSES
 
@@ -164,6 +164,7 @@ def assert_same_training(result):
     assert result["two_vs_one"] < 1e-3
 
 
+@OWN_BACKEND
 def test_two_jax_devices_train_as_one(tmp_path):
     result = run_equivalence("jax", tmp_path)
     assert_same_training(result)
@@ -175,6 +176,7 @@ def test_two_jax_devices_train_as_one(tmp_path):
         np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+@OWN_BACKEND
 def test_two_tensorflow_devices_train_as_one(tmp_path):
     result = run_equivalence("tensorflow", tmp_path)
     assert_same_training(result)
@@ -271,6 +273,7 @@ def test_processes_that_hang_are_killed(tmp_path):
     assert time.monotonic() - start < 60
 
 
+@OWN_BACKEND
 def test_two_processes_on_loopback_train_one_model(tmp_path):
     pytest.importorskip("jax")
     folder = write_pngs(tmp_path / "images")
@@ -363,6 +366,7 @@ json.dump(result, open(out, "w"))
 """
 
 
+@OWN_BACKEND
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
                     reason="TensorFlow is not installed")
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # not built
@@ -398,6 +402,8 @@ def test_two_tensorflow_workers_on_loopback_train_one_model(tmp_path):
                                atol=1e-6)
 
 
+@pytest.mark.backends("tensorflow", "torch", reason="checks that a Keras distribution is "
+                      "refused outside JAX")
 def test_distribution_values_are_checked():
     assert distribute.resolve(None) is None
     assert distribute.resolve("none") is None

@@ -10,6 +10,11 @@ import vaelab
 from vaelab import execution
 from vaelab.execution import Plan
 
+# Plans are chosen and applied on TensorFlow on a CPU only (vaelab.execution): on JAX and torch
+# a model has one plan, Keras sets XLA itself and tune_execution() measures nothing.
+TENSORFLOW_PLANS = pytest.mark.backends(
+    "tensorflow", reason="measured training plans (XLA, shifted-slice convolutions) are "
+    "TensorFlow's; on JAX and torch a model has one plan and Keras chooses XLA")
 
 @pytest.fixture
 def tuning(monkeypatch, tmp_path):
@@ -25,6 +30,7 @@ def state(model):
     return [keras.ops.convert_to_numpy(v).copy() for v in execution.training_state(model)]
 
 
+@TENSORFLOW_PLANS
 def test_each_architecture_offers_the_plans_that_differ_for_it(classifier):
     names = lambda model: [p.name for p in execution.candidate_plans(model)]  # noqa: E731
     assert names(vaelab.build_vae()) == [
@@ -41,6 +47,7 @@ def test_each_architecture_offers_the_plans_that_differ_for_it(classifier):
     assert execution.execution_plan(keras.Sequential()) is None
 
 
+@TENSORFLOW_PLANS
 def test_every_plan_takes_the_same_training_step(images, classifier, monkeypatch):
     """A plan changes how a step is computed, not what: the same start, batch and noise give
     the same loss and weights after a step, up to float32 summation order.
@@ -75,6 +82,7 @@ def test_every_plan_takes_the_same_training_step(images, classifier, monkeypatch
                 assert np.linalg.norm(a - b) <= 1e-2 * np.linalg.norm(b - w) + 1e-7
 
 
+@TENSORFLOW_PLANS
 def test_tuning_keeps_the_fastest_plan_and_puts_the_model_back(tuning, images):
     fresh = vaelab.build_vae(seed=1)  # its optimizer is built by the timed steps
     vaelab.tune_execution(fresh, images[0], batch_size=8, cache=False)
@@ -98,6 +106,7 @@ def test_tuning_keeps_the_fastest_plan_and_puts_the_model_back(tuning, images):
     assert key.endswith("batch 8") and Plan(**entry["plan"]) == chosen
 
 
+@TENSORFLOW_PLANS
 def test_a_cached_plan_is_used_without_measuring(tuning, images, monkeypatch):
     first = vaelab.build_vae(seed=1)
     chosen = execution.execution_plan(first)
@@ -116,6 +125,7 @@ def test_a_cached_plan_is_used_without_measuring(tuning, images, monkeypatch):
     assert execution.execution_plan(other_batch) == Plan("model")  # short run: the default
 
 
+@TENSORFLOW_PLANS
 def test_a_long_training_run_measures_first_and_a_short_one_does_not(tuning, images,
                                                                         monkeypatch):
     measured = []
@@ -139,6 +149,7 @@ def test_a_long_training_run_measures_first_and_a_short_one_does_not(tuning, ima
         vaelab.train_vae(vaelab.build_vae(), images[0], epochs=1, verbose=0)
 
 
+@TENSORFLOW_PLANS
 def test_the_users_own_compile_keeps_the_plan(tuning, images):
     model = vaelab.build_vae(seed=1)
     execution._apply(model, Plan("none", shifted_slices=False))
@@ -165,6 +176,7 @@ def test_a_saved_model_gets_its_plan_back(tmp_path, classifier):
     assert execution.execution_plan(model) == Plan("parts")
 
 
+@TENSORFLOW_PLANS
 def test_an_unreadable_cache_is_measured_again(tuning, images, caplog):
     (tuning / "execution.json").write_text("{not json")
     model = vaelab.build_vae(seed=1)
@@ -172,3 +184,14 @@ def test_an_unreadable_cache_is_measured_again(tuning, images, caplog):
         vaelab.tune_execution(model, images[0], batch_size=8)
     assert "unreadable cache of training plans" in caplog.text
     assert json.loads((tuning / "execution.json").read_text())["version"] == 1
+
+
+@pytest.mark.backends("jax", "torch", reason="TensorFlow's plans are tested above")
+def test_other_backends_have_one_plan_and_measure_nothing(tuning, images):
+    model = vaelab.build_vae(seed=1)
+    assert execution.candidate_plans(model) == [execution.execution_plan(model)]
+    before = state(model)
+    assert vaelab.tune_execution(model, images[0], batch_size=8) == {}
+    for a, b in zip(before, state(model)):
+        np.testing.assert_array_equal(a, b)
+    assert not (tuning / "execution.json").exists()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_python
+from helpers import OWN_BACKEND, run_python
+
+pytestmark = OWN_BACKEND
 
 ROOT = Path(__file__).resolve().parents[2]
 # As if TensorFlow were not installed: `import tensorflow` raises ModuleNotFoundError and

@@ -72,6 +72,14 @@ def test_bce_clips_certain_wrong_pixels():
     np.testing.assert_allclose(out, [-np.log(EPS)], rtol=1e-3)
 
 
+def test_bce_of_a_nan_reconstruction_is_nan():
+    """A diverged model's loss is NaN, for StopOnNaN to catch, on every backend (torch's own
+    cross-entropy kernel raised a RuntimeError instead)."""
+    x = np.ones((2, 4, 4, 1), np.float32)
+    out = ops.convert_to_numpy(bce_reconstruction(x, np.full_like(x, np.nan), "elbo"))
+    assert np.isnan(out).all()
+
+
 def test_perceptual_reconstruction(batch):
     rng = np.random.default_rng(1)
     fx = [rng.normal(size=(6, 26, 26, 32)).astype(np.float32),

@@ -284,7 +284,8 @@ def test_keras_save_and_load_model(tmp_path, classifier, x, kind):
     assert_same_model(model, loaded, x)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's XLA choice")
+@pytest.mark.backends("tensorflow", reason="vaelab chooses XLA (per model, per part) on "
+                      "TensorFlow only; Keras chooses it on JAX and torch")
 def test_xla_where_it_measured_faster_on_cpu(classifier):
     # benchmarks/RESULTS.md: XLA trains the plain (and conditional) VAE faster on CPU and
     # the DFC VAE's feature extractor slower, so "auto" differs by model; an explicit
@@ -317,7 +318,8 @@ def xla_parts(model):
     return [layer.name for layer in model.layers if "call" in vars(layer)]
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's XLA choice")
+@pytest.mark.backends("tensorflow", reason="vaelab chooses XLA (per model, per part) on "
+                      "TensorFlow only; Keras chooses it on JAX and torch")
 def test_dfc_vae_trains_with_xla_parts_and_loads_them_back(tmp_path, classifier, x):
     model = vaelab.build_dfc_vae(classifier, latent_dim=2, seed=3)
     loaded = vaelab.load_model(vaelab.save_model(model, tmp_path / "dfc.keras"))

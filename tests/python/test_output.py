@@ -59,6 +59,8 @@ def test_import_and_prediction_are_quiet():
     assert noise_lines(done.stderr) == []
 
 
+@pytest.mark.backends("tensorflow", reason="the retracing note is tf.function's, which runs "
+                      "models on TensorFlow only")
 def test_verbose_shows_tensorflow_messages():
     done = run_fresh(["-c", RETRACES], VAELAB_VERBOSE="1")
     assert output.RETRACING in done.stderr

@@ -21,6 +21,8 @@ from vaelab.perceptual import (
 )
 
 SHAPE = (32, 32, 3)  # VGG19's smallest input, to keep the tests fast
+# A model's output as NumPy (on torch it is a tensor that carries its gradient graph).
+numpy = keras.ops.convert_to_numpy
 # What feature_extractor() returns for each layer set on SHAPE.
 FEATURE_SHAPES = {
     "vae-123": [(None, 32, 32, 64), (None, 16, 16, 128), (None, 8, 8, 256)],
@@ -91,7 +93,8 @@ def test_the_paper_layer_names_are_layers_of_the_model(layer_set, pixels, keras_
     extractor = feature_extractor(vgg, VGG19_LAYER_SETS[layer_set])
     assert [tuple(o.shape) for o in extractor.outputs] == FEATURE_SHAPES[layer_set]
     # feature_extractor's model takes a list of inputs, as the clone's `inputs` are.
-    np.testing.assert_allclose(extractor([pixels])[-1], vgg(pixels), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(numpy(extractor([pixels])[-1]), numpy(vgg(pixels)), rtol=1e-5,
+                               atol=1e-5)
 
 
 def test_the_names_map_onto_keras_vgg19_layer_for_layer(pixels, keras_vgg19, tmp_path):
@@ -103,7 +106,7 @@ def test_the_names_map_onto_keras_vgg19_layer_for_layer(pixels, keras_vgg19, tmp
                           ("relu5_1", "block5_conv1")]:
         ours = keras.Model(vgg.input, vgg.get_layer(paper).output)(pixels)
         expected = keras.Model(keras_vgg19.input, keras_vgg19.get_layer(theirs).output)(caffe)
-        np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(numpy(ours), numpy(expected), rtol=1e-4, atol=1e-3)
 
 
 def test_gray_images_are_repeated_to_three_channels(pixels):
@@ -111,7 +114,8 @@ def test_gray_images_are_repeated_to_three_channels(pixels):
     gray = vgg19_perceptual_model((32, 32, 1), weights=None)
     gray.set_weights(rgb.get_weights())
     x = pixels[..., :1]
-    np.testing.assert_allclose(gray(x), rgb(np.repeat(x, 3, axis=-1)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(numpy(gray(x)), numpy(rgb(np.repeat(x, 3, axis=-1))), rtol=1e-5,
+                               atol=1e-5)
 
 
 # --- preprocessing ------------------------------------------------------------------------
@@ -135,7 +139,7 @@ def test_the_model_survives_clone_save_and_load(pixels, tmp_path):
     loaded = vaelab.load_model(vaelab.save_model(vgg, tmp_path / "vgg.keras"))
     assert loaded.name == "perceptual"
     assert isinstance(loaded.get_layer("imagenet_preprocessing"), ImageNetPreprocessing)
-    np.testing.assert_allclose(loaded(pixels), vgg(pixels), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(numpy(loaded(pixels)), numpy(vgg(pixels)), rtol=1e-6, atol=1e-6)
 
 
 # --- weights ------------------------------------------------------------------------------
