@@ -192,6 +192,12 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        # The parts are tf.functions and the settings TensorFlow's, as are the plans they explain.
+        sys.exit(f"step_profile.py times TensorFlow's training step, and Keras runs on "
+                 f"{keras.backend.backend()} here: run it with KERAS_BACKEND=tensorflow")
     if args.worker:
         print(RESULT + json.dumps(fit_worker(json.loads(args.worker))))
         return 0

@@ -305,6 +305,13 @@ def step_profile():
     return load_script(SCRIPT.parent / "step_profile.py")
 
 
+# step_profile.py profiles TensorFlow's step: its parts are tf.functions.
+TENSORFLOW_STEP = pytest.mark.backends(
+    "tensorflow", reason="step_profile.py times TensorFlow's training step (tf.function parts, "
+    "steps_per_execution > 1, which torch refuses), as the measured plans it explains")
+
+
+@TENSORFLOW_STEP
 def test_step_profile_times_every_part_of_a_dfc_step(step_profile):
     table = step_profile.profile_table("dfc_vae", batch_size=4, calls=1, rounds=1, peak=100.0)
     rows = {line[2:64].strip(): line[64:].split() for line in table.splitlines()[2:-1]}
@@ -318,6 +325,7 @@ def test_step_profile_times_every_part_of_a_dfc_step(step_profile):
     assert re.search(r"the parts add up to \d+% of the whole step", table)
 
 
+@TENSORFLOW_STEP
 def test_step_profile_worker_trains_with_steps_per_execution(step_profile):
     out = step_profile.fit_worker({"steps_per_execution": 4, "images": 96, "epochs": 1,
                                    "batch_size": 32})
@@ -328,3 +336,9 @@ def test_step_profile_refuses_bad_arguments(step_profile, capsys):
     with pytest.raises(SystemExit):
         step_profile.parse_args(["--rounds", "0"])
     assert "--rounds must be a positive integer" in capsys.readouterr().err
+
+
+@pytest.mark.backends("jax", "torch", reason="on TensorFlow the profile runs (tests above)")
+def test_step_profile_refuses_other_backends(step_profile):
+    with pytest.raises(SystemExit, match="run it with KERAS_BACKEND=tensorflow"):
+        step_profile.main(["--skip-settings"])
