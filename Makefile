@@ -22,8 +22,9 @@ SITE_DEBS := r-cran-pkgdown chromium
 SITE   := site
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
-.PHONY: setup setup-r setup-site demo test test-python lint-python test-r lint-r test-install \
-        test-site check-r r-package docs site notebooks benchmark report clean
+.PHONY: setup setup-r setup-site demo test test-python test-backends test-jax test-torch \
+        lint-python test-r lint-r test-install test-site check-r r-package docs site notebooks \
+        benchmark report clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -44,10 +45,20 @@ $(VENV)/.installed-r: $(VENV)/.installed
 demo: setup
 	$(PY) -m vaelab demo --out $(OUT)
 
-test: test-python lint-r test-r test-install test-site
+test: test-python test-backends lint-r test-r test-install test-site
 
 test-python: setup-r lint-python
 	$(PY) -m pytest -q
+
+# The Python suite again on Keras's other two backends (test-python runs it on TensorFlow), the
+# two side by side, each one's output printed when it ends; -rs lists what a backend skips and
+# why. The notebooks (marked slow) run on TensorFlow only: BACKEND_TESTS= runs them too.
+BACKEND_TESTS ?= -m "not slow"
+test-backends: setup-r
+	$(MAKE) -j2 --output-sync=target test-jax test-torch
+
+test-jax test-torch: setup-r
+	KERAS_BACKEND=$(@:test-%=%) $(PY) -m pytest -q -rs $(BACKEND_TESTS)
 
 # ruff with pyflakes, pycodestyle and isort rules (pyproject.toml) over all the repository's Python.
 lint-python: setup

@@ -131,6 +131,10 @@ def test_faces_speed_refuses_bad_arguments(faces_speed, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.backends(
+    "tensorflow", reason="faces_speed.py's own code is the same on every backend, and 64 x 64 "
+    "colour VAEs train on each in test_training and test_models; its four fresh interpreters "
+    "took 4 min on JAX")
 def test_faces_speed_quick_run(tmp_path):
     out = tmp_path / "faces.json"
     run = run_python([str(FACES_SCRIPT), "--quick", "--json", str(out)])
