@@ -23,8 +23,8 @@ SITE   := site
 PKG_TARBALL = vaelab_$(shell sed -n 's/^Version: //p' DESCRIPTION).tar.gz
 
 .PHONY: setup setup-r setup-site demo test test-python test-backends test-jax test-torch \
-        lint-python test-r lint-r test-install test-site check-r r-package docs site notebooks \
-        benchmark report clean
+        lint-python test-r test-r-side lint-r test-install test-site check-r r-package docs site \
+        notebooks benchmark report clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -45,7 +45,15 @@ $(VENV)/.installed-r: $(VENV)/.installed
 demo: setup
 	$(PY) -m vaelab demo --out $(OUT)
 
-test: test-python test-backends lint-r test-r test-install test-site
+# Every test, two jobs at a time on two cores: the Python suite on TensorFlow, on JAX and on
+# torch, and the R side in order (test-install takes the tarball that test-r builds, and the
+# site is not built while bootstrap.R rewrites inst/python). Each job's output is printed when
+# it ends. 33 min on 2 cores, against 50 one after another (benchmarks/RESULTS.md).
+test: setup-r
+	$(MAKE) -j2 --output-sync=target test-python test-r-side test-jax test-torch
+
+test-r-side: setup-r
+	$(MAKE) -j1 lint-r test-r test-install test-site
 
 test-python: setup-r lint-python
 	$(PY) -m pytest -q
@@ -83,8 +91,9 @@ r-package:
 
 check-r: r-package
 	rm -rf vaelab.Rcheck
-	# R CMD build has knitted the vignettes; check runs their code once more but does not re-knit.
-	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual --no-build-vignettes $(PKG_TARBALL)
+	# R CMD build has knitted the vignettes (an error there fails the build) and the site knits
+	# them again, so check does not run their code a third time.
+	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual --no-vignettes $(PKG_TARBALL)
 	@! grep -q -E "^Status: .*(ERROR|WARNING)" vaelab.Rcheck/00check.log
 
 # A newcomer's install: the tarball into an empty R library, then install_vaelab(); the wheel
