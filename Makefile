@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(abspath $(VENV))/bin/python
+RUFF   := $(PY) -m ruff check .
 OUT    ?= out
 # The R package finds the Python core through this interpreter.
 export VAELAB_PYTHON := $(PY)
@@ -47,15 +48,23 @@ demo: setup
 
 # Every test, two jobs at a time on two cores: the Python suite on TensorFlow, on JAX and on
 # torch, and the R side in order (test-install takes the tarball that test-r builds, and the
-# site is not built while bootstrap.R rewrites inst/python). Each job's output is printed when
-# it ends. 33 min on 2 cores, against 50 one after another (benchmarks/RESULTS.md).
+# site is not built while bootstrap.R rewrites inst/python). The longest job is listed first,
+# and starts first. Each job's output is printed when it ends. About 33 min on 2 cores,
+# against 50 one after another (benchmarks/RESULTS.md).
 test: setup-r
 	$(MAKE) -j2 --output-sync=target test-python test-r-side test-jax test-torch
 
+# One sub-make after another: each runs in the job slot of this target.
 test-r-side: setup-r
-	$(MAKE) -j1 lint-r test-r test-install test-site
+	$(MAKE) lint-r
+	$(MAKE) test-r
+	$(MAKE) test-install
+	$(MAKE) test-site
 
-test-python: setup-r lint-python
+# ruff first, in this target's own recipe: under make -j, a prerequisite still running lets
+# later jobs take the free slot ahead of this, the longest one.
+test-python: setup-r
+	$(RUFF)
 	$(PY) -m pytest -q
 
 # The Python suite again on Keras's other two backends (test-python runs it on TensorFlow), the
@@ -73,7 +82,7 @@ test-jax test-torch: setup-r
 
 # ruff with pyflakes, pycodestyle and isort rules (pyproject.toml) over all the repository's Python.
 lint-python: setup
-	$(PY) -m ruff check .
+	$(RUFF)
 
 test-r: setup-r check-r
 
