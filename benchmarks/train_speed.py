@@ -482,13 +482,16 @@ def peak_gflops():
 
     cores x clock x operations per cycle per core: two fused multiply-add units of 16
     lanes (AVX-512), 8 lanes (AVX2 with FMA) or, without FMA, one add and one multiply
-    of 8 lanes. The clock is /proc/cpuinfo's "cpu MHz", which a virtual machine may
-    report at base rather than turbo speed; servers with one AVX-512 FMA unit have half.
+    of 8 lanes. AMD's Zen 4 (CPU family 25) runs AVX-512 on its two 8-lane units, so it
+    counts as AVX2 does. The clock is /proc/cpuinfo's "cpu MHz", which a virtual machine
+    may report at base rather than turbo speed; servers with one AVX-512 FMA unit have half.
     """
     flags = cpu_flags()
-    per_cycle = 64 if "avx512f" in flags else 32 if "fma" in flags else 16
+    info = _cpuinfo()
+    zen4 = info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25"
+    per_cycle = (64 if "avx512f" in flags and not zen4 else 32 if "fma" in flags else 16)
     try:
-        mhz = float(_cpuinfo().get("cpu MHz", "nan"))
+        mhz = float(info.get("cpu MHz", "nan"))
     except ValueError:
         mhz = float("nan")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -172,6 +172,13 @@ def test_train_speed_estimates_the_peak_from_the_cpu(train_speed, monkeypatch):
     peak, how = train_speed.peak_gflops()
     assert peak == pytest.approx(2 * 2.0 * 64) and how == ("2 cores x 2.00 GHz x 64 fp32 "
                                                             "operations per cycle")
+    # Zen 4 has the AVX-512 instructions but runs them on 8-lane units (Zen 5, family 26,
+    # on 16-lane ones).
+    zen = {"vendor_id": "AuthenticAMD", "flags": "avx avx2 fma avx512f", "cpu MHz": "2000.000"}
+    monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {**zen, "cpu family": "25"})
+    assert train_speed.peak_gflops()[0] == pytest.approx(2 * 2.0 * 32)
+    monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {**zen, "cpu family": "26"})
+    assert train_speed.peak_gflops()[0] == pytest.approx(2 * 2.0 * 64)
     monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {"flags": "avx avx2 fma"})
     assert train_speed.cpu_flags() == ["avx", "avx2", "fma"]
 
