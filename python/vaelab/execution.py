@@ -53,6 +53,10 @@ TUNE_MIN_STEPS = 2000
 # taking turns so that a drift in the machine's speed hits them alike.
 TIMED_STEPS = 5
 TIMED_ROUNDS = 3
+# Plans within this fraction of the fastest are near-tied: rounds on a shared VM differ by a
+# few percent, so those plans race on for RUNOFF_ROUNDS more rounds before one is kept.
+RUNOFF_MARGIN = 0.05
+RUNOFF_ROUNDS = 4
 CACHE_VERSION = 1
 
 
@@ -121,11 +125,12 @@ def tune_execution(model: keras.Model, images, batch_size: int = 32, cache: bool
     """Time each plan for training `model` on this machine, keep the fastest, return timings.
 
     Runs ``TIMED_ROUNDS`` rounds of ``TIMED_STEPS`` steps per plan on the first
-    `batch_size` images, then restores the model's weights, optimizer state and random
-    generators. Returns a dict ``{plan name: milliseconds per step}`` with the chosen
-    plan's name under ``"chosen"``. Only TensorFlow on a CPU has plans to choose from;
-    elsewhere it returns ``{}`` and changes nothing. With `cache`, the choice is written
-    to :func:`cache_path`.
+    `batch_size` images, and ``RUNOFF_ROUNDS`` more for the plans within
+    ``RUNOFF_MARGIN`` of the fastest (medians over all of a plan's rounds), then restores
+    the model's weights, optimizer state and random generators. Returns a dict
+    ``{plan name: milliseconds per step}`` with the chosen plan's name under
+    ``"chosen"``. Only TensorFlow on a CPU has plans to choose from; elsewhere it returns
+    ``{}`` and changes nothing. With `cache`, the choice is written to :func:`cache_path`.
 
     Example:
         >>> tune_execution(build_vae(), x_train[:32])  # doctest: +SKIP
@@ -294,7 +299,8 @@ def _xla_when_training(call):
 # ---- measuring -----------------------------------------------------------------------------
 
 def _time_plans(model, plans, batch) -> dict:
-    """Seconds per step of each plan: median over rounds, the plans taking turns."""
+    """Seconds per step of each plan: median over rounds, the plans taking turns; the
+    near-tied fastest (:func:`near_ties`) race on for ``RUNOFF_ROUNDS`` more rounds."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built:  # so that its state is put back too
         optimizer.build(model.trainable_variables)
@@ -308,18 +314,45 @@ def _time_plans(model, plans, batch) -> dict:
             model.train_on_batch(batch)  # traced (and for XLA compiled) here, not timed
             functions[plan] = model.train_function
         rounds = {plan: [] for plan in plans}
-        for _ in range(TIMED_ROUNDS):
-            for plan in plans:
-                model.train_function = functions[plan]
-                start = time.perf_counter()
-                for _ in range(TIMED_STEPS):
-                    model.train_on_batch(batch)
-                rounds[plan].append((time.perf_counter() - start) / TIMED_STEPS)
+        _race(model, functions, batch, rounds, TIMED_ROUNDS)
+        close = near_ties(_medians(rounds), RUNOFF_MARGIN)
+        if len(close) > 1:
+            _race(model, {plan: functions[plan] for plan in close}, batch, rounds,
+                  RUNOFF_ROUNDS)
     finally:
         for variable, value in state:
             variable.assign(value)
         _apply(model, kept)
+    return _medians(rounds)
+
+
+def _race(model, functions: dict, batch, rounds: dict, n_rounds: int) -> None:
+    """Append to ``rounds[plan]`` the seconds per step of `n_rounds` rounds of
+    ``TIMED_STEPS`` steps, each plan's traced train function taking its turn."""
+    for _ in range(n_rounds):
+        for plan, function in functions.items():
+            model.train_function = function
+            start = time.perf_counter()
+            for _ in range(TIMED_STEPS):
+                model.train_on_batch(batch)
+            rounds[plan].append((time.perf_counter() - start) / TIMED_STEPS)
+
+
+def _medians(rounds: dict) -> dict:
     return {plan: float(np.median(times)) for plan, times in rounds.items()}
+
+
+def near_ties(timings: dict, margin: float = RUNOFF_MARGIN) -> list:
+    """The plans of `timings` (plan -> seconds) within `margin`, a fraction, of the fastest
+    one's time, fastest first.
+
+    Example:
+        >>> near_ties({"a": 1.00, "b": 1.04, "c": 1.30}, margin=0.05)
+        ['a', 'b']
+    """
+    best = min(timings.values())
+    return sorted((p for p, t in timings.items() if t <= best * (1 + margin)),
+                  key=timings.get)
 
 
 def training_state(model) -> list:

@@ -23,6 +23,7 @@ def tuning(monkeypatch, tmp_path):
     monkeypatch.setenv("VAELAB_CACHE", str(tmp_path))
     monkeypatch.setattr(execution, "TIMED_ROUNDS", 1)
     monkeypatch.setattr(execution, "TIMED_STEPS", 1)
+    monkeypatch.setattr(execution, "RUNOFF_ROUNDS", 1)
     return tmp_path
 
 
@@ -104,6 +105,39 @@ def test_tuning_keeps_the_fastest_plan_and_puts_the_model_back(tuning, images):
     cached = json.loads((tuning / "execution.json").read_text())["plans"]
     (key, entry), = cached.items()
     assert key.endswith("batch 8") and Plan(**entry["plan"]) == chosen
+
+
+def test_near_ties_are_the_plans_within_the_margin_of_the_fastest():
+    timings = {"slow": 1.30, "close": 1.04, "fast": 1.00, "out": 1.06, "next": 1.01}
+    assert execution.near_ties(timings, margin=0.05) == ["fast", "next", "close"]
+    assert execution.near_ties(timings, margin=0.0) == ["fast"]
+    assert execution.near_ties({"alone": 2.0}) == ["alone"]
+
+
+@TENSORFLOW_PLANS
+def test_near_tied_plans_race_on_and_the_run_off_decides(tuning, images, monkeypatch):
+    model = vaelab.build_vae(seed=1)
+    plans = execution.candidate_plans(model)
+    first, second = plans[0], plans[2]
+    # Seconds per step each race reports, whatever the steps took: two plans 3% apart,
+    # then the second one faster in the run-off.
+    reported = [{p: {first: 1.0, second: 1.03}.get(p, 2.0) for p in plans},
+                {first: 1.0, second: 0.9}]
+    races = []
+    real = execution._race
+
+    def race(model, functions, batch, rounds, n_rounds):
+        real(model, functions, batch, rounds, n_rounds)  # the steps still run
+        for plan in functions:
+            rounds[plan][-n_rounds:] = [reported[len(races)][plan]] * n_rounds
+        races.append((list(functions), n_rounds))
+
+    monkeypatch.setattr(execution, "RUNOFF_ROUNDS", 2)
+    monkeypatch.setattr(execution, "_race", race)
+    timings = vaelab.tune_execution(model, images[0], batch_size=8, cache=False)
+    assert races == [(plans, 1), ([first, second], 2)]
+    assert timings[second.name] == pytest.approx(900) and timings[first.name] == 1000
+    assert timings["chosen"] == second.name and execution.execution_plan(model) == second
 
 
 @TENSORFLOW_PLANS
