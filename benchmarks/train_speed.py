@@ -412,14 +412,6 @@ def main(argv=None) -> int:
 
 def machine_report() -> str:
     """Date, CPU, cores, memory and versions: the context every number needs."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
@@ -448,7 +440,7 @@ def machine_report() -> str:
     return "\n".join([
         "vaelab speed benchmark",
         f"date:     {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"machine:  {cpu}, {cores} cores, {mem:.0f} GiB, {platform.system()} "
+        f"machine:  {cpu_name()}, {cores} cores, {mem:.0f} GiB, {platform.system()} "
         f"{platform.release()}",
         f"cpu flags: {' '.join(cpu_flags()) or 'unknown'} (of those that matter here)",
         f"fp32 peak: about {peak:.0f} GFLOP/s ({how})",
@@ -471,6 +463,17 @@ def _cpuinfo() -> dict:
                                                   first.splitlines())}
 
 
+def cpu_name() -> str:
+    """The CPU's model name with its vendor, family and model numbers: virtual machines
+    often name only the brand ("AMD EPYC"), and the numbers tell Zen 4 from Zen 5."""
+    info = _cpuinfo()
+    name = info.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" not in info:
+        return name
+    return (f"{name} ({info.get('vendor_id', 'unknown vendor')}, family {info['cpu family']}, "
+            f"model {info.get('model', '?')})")
+
+
 def cpu_flags() -> list:
     """The SIMD features that decide how fast convolutions run."""
     flags = set(_cpuinfo().get("flags", "").split())
@@ -489,7 +492,7 @@ def peak_gflops():
     flags = cpu_flags()
     info = _cpuinfo()
     zen4 = info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25"
-    per_cycle = (64 if "avx512f" in flags and not zen4 else 32 if "fma" in flags else 16)
+    per_cycle = 64 if "avx512f" in flags and not zen4 else 32 if "fma" in flags else 16
     try:
         mhz = float(info.get("cpu MHz", "nan"))
     except ValueError:
@@ -625,7 +628,7 @@ def run_training(runner: Runner, args, flops: dict) -> list:
                                      "batch_size": batch, "images": args.images,
                                      "epochs": args.epochs, "repeats": args.repeats})
             if res is not None:
-                results[model, batch, impl].append(res)
+                results[model, batch, impl].append({**res, "round": round_no})
         if args.rounds > 1:
             print(f"  round {round_no} of {args.rounds} done in {time.time() - started:.0f} s",
                   flush=True)
@@ -737,7 +740,8 @@ def print_ratios(training: list, inference: dict, args, r_skip):
     for per, title in (("ips_call", "per call, what a user waits for"),
                        ("ips_epoch", "per epoch, the training steps alone; R's epochs are "
                                      "not timed")):
-        print(f"\nRatios {title} (> 1 means faster than the baseline: the faster Keras fit)")
+        print(f"\nRatios {title} (> 1 means faster than the baseline: the faster Keras fit; "
+              "in brackets the lowest and highest ratio of one round's processes)")
         for model, batch, what in settings:
             refs = {impl: ips(model, batch, impl, per) for impl in REFERENCES}
             known = {impl: v for impl, v in refs.items() if v is not None}
@@ -745,9 +749,13 @@ def print_ratios(training: list, inference: dict, args, r_skip):
             ref = known.get(base)
             py, compiled, r = (ips(model, batch, impl, per)
                                for impl in ("python", "python_compiled", "r"))
+            spread = {impl: _spread(by_key.get((model, batch, impl), {}),
+                                    by_key.get((model, batch, base), {}), per, args)
+                      for impl in ("python", "python_compiled")}
             parts = [f"baseline {IMPL_TITLES[base] if base else 'n/a'}",
                      f"XLA / no XLA {_ratio(refs['reference_xla'], refs['reference'])}",
-                     f"vaelab {_ratio(py, ref)}", f"after user compile {_ratio(compiled, ref)}"]
+                     f"vaelab {_ratio(py, ref)}{spread['python']}",
+                     f"after user compile {_ratio(compiled, ref)}{spread['python_compiled']}"]
             if per == "ips_call":
                 parts += [f"R {_ratio(r, ref, r_skip)}", f"R / Python {_ratio(r, py, r_skip)}"]
             print(f"  {what:<49} " + "   ".join(parts))
@@ -761,6 +769,24 @@ def print_ratios(training: list, inference: dict, args, r_skip):
                   f"R / Python {_ratio(t_r, t_py, r_skip)}")
     gpus = sorted({g for row in training for g in (row.get("gpus") or [])})
     print(f"  devices: {'GPU ' + ', '.join(gpus) if gpus else 'CPU only (no GPU visible)'}")
+
+
+def round_ratios(row: dict, base_row: dict, per: str, args) -> list:
+    """`row`'s throughput (`per`: "ips_epoch" or "ips_call") over `base_row`'s in each round
+    both ran: the rows take turns, so one round's processes met the same machine."""
+    def by_round(r):
+        return {run["round"]: summarise_training(pool_rounds([run]), args)[per]
+                for run in r.get("raw") or [] if "round" in run}
+
+    ours, base = by_round(row), by_round(base_row)
+    return [ours[k] / base[k] for k in sorted(ours.keys() & base.keys())
+            if ours[k] and base[k]]
+
+
+def _spread(row, base_row, per, args) -> str:
+    """The lowest and highest of :func:`round_ratios` in brackets, given two rounds or more."""
+    ratios = round_ratios(row, base_row, per, args)
+    return f" ({min(ratios):.2f}-{max(ratios):.2f} by round)" if len(ratios) > 1 else ""
 
 
 def _median_task(results, task):

@@ -183,6 +183,17 @@ def test_train_speed_estimates_the_peak_from_the_cpu(train_speed, monkeypatch):
     assert train_speed.cpu_flags() == ["avx", "avx2", "fma"]
 
 
+def test_train_speed_names_the_cpu_with_its_family_and_model(train_speed, monkeypatch):
+    monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {
+        "vendor_id": "AuthenticAMD", "cpu family": "26", "model": "2", "model name": "AMD EPYC"})
+    assert train_speed.cpu_name() == "AMD EPYC (AuthenticAMD, family 26, model 2)"
+    assert "machine:  AMD EPYC (AuthenticAMD, family 26, model 2), " in \
+        train_speed.machine_report()
+    monkeypatch.setattr(train_speed, "_cpuinfo", lambda: {})
+    assert train_speed.cpu_name() == (train_speed.platform.processor()
+                                      or train_speed.platform.machine())
+
+
 def test_train_speed_takes_the_faster_keras_model_as_baseline(train_speed, capsys):
     args = train_speed.parse_args(["--no-r", "--models", "vae", "--batch-sizes", "32"])
     rows = [{"model": "vae", "batch": 32, "impl": impl, "ips_call": ips, "ips_epoch": ips}
@@ -192,6 +203,27 @@ def test_train_speed_takes_the_faster_keras_model_as_baseline(train_speed, capsy
     out = capsys.readouterr().out
     assert ("baseline Keras fit, no XLA   XLA / no XLA 0.80x   vaelab 1.20x   "
             "after user compile 1.10x") in out
+
+
+def test_train_speed_shows_how_the_ratio_varies_from_round_to_round(train_speed, capsys):
+    args = train_speed.parse_args(["--no-r", "--models", "vae", "--batch-sizes", "32",
+                                   "--images", "100", "--epochs", "1"])
+
+    def run(round_no, epoch_s):  # one worker's result, as run_training keeps it
+        return {"round": round_no, "batch_size_used": 32, "first_call": 2 * epoch_s,
+                "calls": [{"wall": epoch_s, "cpu": epoch_s, "epochs": [[epoch_s, epoch_s]]}]}
+
+    runs = {"reference": [run(1, 1.0), run(2, 2.0)], "reference_xla": [run(1, 2.0), run(2, 4.0)],
+            "python": [run(1, 0.8), run(2, 1.0)],
+            "python_compiled": [run(2, 1.0)]}  # its first round failed: one ratio, no range
+    rows = [{"model": "vae", "batch": 32, "impl": impl, "raw": raw,
+             **train_speed.summarise_training(train_speed.pool_rounds(raw), args)}
+            for impl, raw in runs.items()]
+    assert train_speed.round_ratios(rows[2], rows[0], "ips_epoch", args) == [1.25, 2.0]
+    train_speed.print_ratios(rows, {}, args, "--no-r given")
+    out = capsys.readouterr().out
+    # Medians: 0.9 s against 1.5 s per epoch; by round 1.0 / 0.8 and 2.0 / 1.0.
+    assert "vaelab 1.67x (1.25-2.00 by round)   after user compile 1.50x\n" in out
 
 
 def test_precision_report_checks_the_conclusions_in_each_precision():
