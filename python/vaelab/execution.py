@@ -46,8 +46,9 @@ from .layers import ShiftedSliceConv2D
 from .output import progress
 
 # A training run shorter than this many steps keeps the fixed default: timing every plan
-# (each traced, XLA's compiled) took 9 s (plain VAE) to 17 s (DFC VAE) on 2 cores, about
-# 250 to 450 steps, and a plan gains 10-30%.
+# (each traced, XLA's compiled) took 7 s (plain VAE) to 17 s (DFC VAE) at batch 32 on 2
+# cores, about 250 to 450 steps, 17 s to 32 s at batch 128; a plan gains 10-30%, and the
+# choice is cached, so a machine pays this once per architecture and batch size.
 TUNE_MIN_STEPS = 2000
 # Each plan is timed for TIMED_STEPS steps in each of TIMED_ROUNDS rounds, the plans
 # taking turns so that a drift in the machine's speed hits them alike.
