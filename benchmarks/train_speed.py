@@ -23,6 +23,7 @@ The table comes first; the ratios vaelab / reference come last. See benchmarks/R
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime
 import json
 import os
@@ -196,6 +197,10 @@ def train_worker(spec: dict) -> dict:
         fit(spec["epochs"], timer)
         result["calls"].append({"wall": time.perf_counter() - wall,
                                 "cpu": time.process_time() - cpu, "epochs": timer.epochs})
+    if spec["impl"] not in REFERENCES:  # what vaelab's rows trained with, measured or cached
+        from vaelab.execution import execution_plan
+
+        result["plan"] = execution_plan(model).name
     return result
 
 
@@ -644,6 +649,10 @@ def run_training(runner: Runner, args, flops: dict) -> list:
             row["gflops"] = (row["ips_epoch"] or row["ips_call"]) * flops[model] / 1e9
             print(format_training_row(row), flush=True)
         rows.append(row)
+    for r in rows:
+        if plans_used(r):
+            print(f"  plan: {IMPL_TITLES[r['impl']]}, {MODEL_TITLES[r['model']]} at batch "
+                  f"{r['batch_used']}, trained with {plans_used(r)}")
     notes = [r for r in rows if r.get("gap") is not None and r["gap"] > OVERHEAD_NOTE_S]
     for r in notes:
         print(f"  note: {IMPL_TITLES[r['impl']]} {r['model']} spent {r['gap']:.1f} s per call "
@@ -655,6 +664,14 @@ def run_training(runner: Runner, args, flops: dict) -> list:
           + ", ".join(f"{MODEL_TITLES[m]} {flops[m] / 1e6:.0f} MFLOP" for m in args.models)
           + " per image per training step (training_flops); % peak: of the fp32 peak above.")
     return rows
+
+
+def plans_used(row: dict) -> str:
+    """The training plans a vaelab row's processes ran, with how many ran each ("" if none
+    was recorded): the tuner may choose differently in the processes of one row."""
+    counts = collections.Counter(run["plan"] for run in row.get("raw") or [] if run.get("plan"))
+    total = sum(counts.values())
+    return "; ".join(f"{plan} ({n} of {total} processes)" for plan, n in counts.most_common())
 
 
 def pool_rounds(runs: list) -> dict:

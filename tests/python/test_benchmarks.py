@@ -220,10 +220,31 @@ def test_train_speed_shows_how_the_ratio_varies_from_round_to_round(train_speed,
              **train_speed.summarise_training(train_speed.pool_rounds(raw), args)}
             for impl, raw in runs.items()]
     assert train_speed.round_ratios(rows[2], rows[0], "ips_epoch", args) == [1.25, 2.0]
+    assert train_speed.plans_used(rows[0]) == ""
+    rows[2]["raw"][0]["plan"], rows[2]["raw"][1]["plan"] = "no XLA, Keras convolutions", "XLA"
+    rows[2]["raw"].append({**rows[2]["raw"][0], "round": 3})
+    assert train_speed.plans_used(rows[2]) == ("no XLA, Keras convolutions (2 of 3 processes); "
+                                               "XLA (1 of 3 processes)")
     train_speed.print_ratios(rows, {}, args, "--no-r given")
     out = capsys.readouterr().out
     # Medians: 0.9 s against 1.5 s per epoch; by round 1.0 / 0.8 and 2.0 / 1.0.
     assert "vaelab 1.67x (1.25-2.00 by round)   after user compile 1.50x\n" in out
+
+
+def test_train_speed_worker_reports_the_plan_vaelab_trained_with(train_speed, tmp_path):
+    import numpy as np
+
+    from vaelab.execution import Plan
+
+    train_file = tmp_path / "train.npy"
+    np.save(train_file, np.random.default_rng(0).random((64, 28, 28, 1), dtype="float32"))
+    spec = {"task": "train", "model": "vae", "batch_size": 32, "images": 64, "epochs": 1,
+            "repeats": 1, "train_file": str(train_file)}
+    ours = train_speed.train_worker({**spec, "impl": "python"})
+    assert ours["plan"] in {Plan(x, s).name for x in ("model", "parts", "none")
+                            for s in (True, False)}
+    assert len(ours["calls"]) == 1 and len(ours["calls"][0]["epochs"]) == 1
+    assert "plan" not in train_speed.train_worker({**spec, "impl": "reference"})
 
 
 def test_precision_report_checks_the_conclusions_in_each_precision():
