@@ -650,9 +650,10 @@ def run_training(runner: Runner, args, flops: dict) -> list:
             print(format_training_row(row), flush=True)
         rows.append(row)
     for r in rows:
-        if plans_used(r):
+        used = plans_used(r)
+        if used:
             print(f"  plan: {IMPL_TITLES[r['impl']]}, {MODEL_TITLES[r['model']]} at batch "
-                  f"{r['batch_used']}, trained with {plans_used(r)}")
+                  f"{r['batch_used']}, trained with {used}")
     notes = [r for r in rows if r.get("gap") is not None and r["gap"] > OVERHEAD_NOTE_S]
     for r in notes:
         print(f"  note: {IMPL_TITLES[r['impl']]} {r['model']} spent {r['gap']:.1f} s per call "
