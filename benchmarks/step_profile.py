@@ -8,7 +8,13 @@ gradient to its input on the reconstruction), the optimizer's update, and the wh
 and reported in milliseconds (wall and CPU), GFLOP/s and % of the fp32 peak, with its share
 of the whole step. The whole step is the baseline: the parts should add up to it.
 
-Part 2, fresh processes taking turns (threads are fixed when TensorFlow starts): Keras
+Part 2, one process: the straightforward model's whole step (``train_on_batch``) against
+rewrites of it that compute the same values: the images and feature maps channels first
+(NCHW, the batch layout that oneDNN's blocked kernels started from), and RMSprop as
+TensorFlow's fused kernel (one operation per variable instead of about ten). Each rewrite
+starts from the same weights; its loss after two steps is checked against the model's.
+
+Part 3, fresh processes taking turns (threads are fixed when TensorFlow starts): Keras
 ``fit`` epochs of vaelab's DFC VAE with TensorFlow's thread settings against one inter-op
 thread, and ``steps_per_execution`` 1 against 8; ratios against the default, same run.
 
@@ -19,6 +25,7 @@ thread, and ``steps_per_execution`` 1 against 8; ratios against the default, sam
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -126,6 +133,101 @@ def profile_table(kind: str, batch_size: int, calls: int, rounds: int, peak: flo
     return "\n".join(lines)
 
 
+def rewritten_steps(kind: str, batch_size: int) -> tuple:
+    """({name: whole training step}, {name: loss after two steps}) for the straightforward
+    model and each rewrite of it, all from the same weights."""
+    import keras
+
+    x = np.random.default_rng(0).random((batch_size, 28, 28, 1), dtype="float32")
+    written = train_speed.reference_parts(kind)[2]
+    with image_data_format("channels_first"):
+        nchw = train_speed.reference_parts(kind)[2]
+    nchw.set_weights([channels_first(w) for w in written.get_weights()])
+    fused = train_speed.reference_parts(kind)[2]
+    fused.compile(optimizer=fused_rmsprop(keras))
+    inputs = {"as written (NHWC, Keras's RMSprop)": (written, x),
+              "channels first (NCHW)": (nchw, np.ascontiguousarray(x.transpose(0, 3, 1, 2))),
+              "RMSprop as TensorFlow's fused kernel": (fused, x)}
+    losses = {name: [float(model.train_on_batch(data)) for _ in range(2)][-1]
+              for name, (model, data) in inputs.items()}
+    steps = {name: (lambda m=model, d=data: m.train_on_batch(d), 0)
+             for name, (model, data) in inputs.items()}
+    return steps, losses
+
+
+@contextlib.contextmanager
+def image_data_format(fmt: str):
+    """Keras builds convolutions and pooling for `fmt` inside the block."""
+    import keras
+
+    before = keras.config.image_data_format()
+    keras.config.set_image_data_format(fmt)
+    try:
+        yield
+    finally:
+        keras.config.set_image_data_format(before)
+
+
+def channels_first(weights):
+    """A reference model's weight array reordered for its NCHW twin. Only the decoder's
+    dense layer sees the layout: Reshape lays its output out as the model's maps, whereas
+    Keras's Flatten orders channels-first maps as channels-last ones."""
+    side, channels = 14, 64
+    if weights.shape[-1] != side * side * channels:
+        return weights
+    lead = weights.shape[:-1]
+    maps = weights.reshape(*lead, side, side, channels)
+    return np.moveaxis(maps, -1, -3).reshape(weights.shape)
+
+
+def fused_rmsprop(keras):
+    """Keras's RMSprop, each variable updated by TensorFlow's ResourceApplyRMSProp kernel.
+
+    That kernel keeps a momentum slot even at momentum 0, so this optimizer has one more
+    variable per weight than Keras's; its update is Keras's up to float rounding."""
+    import tensorflow as tf
+
+    class FusedRMSprop(keras.optimizers.RMSprop):
+        """RMSprop in one TensorFlow kernel per variable."""
+
+        def build(self, variables):
+            super().build(variables)
+            if not self.momentum:
+                self._momentums = [self.add_variable_from_reference(v, "momentum")
+                                   for v in variables]
+
+        def update_step(self, gradient, variable, learning_rate):
+            index = self._get_variable_index(variable)
+            dtype = variable.dtype
+
+            def scalar(value):
+                return tf.cast(value, dtype)
+
+            tf.raw_ops.ResourceApplyRMSProp(
+                var=variable.handle, ms=self._velocities[index].value.handle,
+                mom=self._momentums[index].value.handle, lr=scalar(learning_rate),
+                rho=scalar(self.rho), momentum=scalar(self.momentum),
+                epsilon=scalar(self.epsilon), grad=tf.cast(gradient, dtype))
+
+    return FusedRMSprop()
+
+
+def rewrite_table(kind: str, batch_size: int, calls: int, rounds: int) -> str:
+    """Part 2's table for one model."""
+    steps, losses = rewritten_steps(kind, batch_size)
+    times = time_parts(steps, calls, rounds)
+    base_name = next(iter(steps))
+    base_wall, base_loss = times[base_name][0], losses[base_name]
+    lines = [f"{train_speed.MODEL_TITLES[kind]}, batch {batch_size}: the whole step rewritten",
+             f"  {'step':<40}{'wall ms':>8}{'CPU ms':>8}{'vs as written':>15}"
+             f"{'loss after 2 steps, relative difference':>41}"]
+    for name, (wall, cpu) in times.items():
+        difference = abs(losses[name] - base_loss) / abs(base_loss)
+        lines.append(f"  {name:<40}{wall:8.2f}{cpu:8.2f}{base_wall / wall:14.2f}x"
+                     f"{difference:41.1e}")
+    return "\n".join(lines)
+
+
 def fit_worker(spec: dict) -> dict:
     """Seconds per `fit` epoch of vaelab's DFC VAE under one setting (a fresh process)."""
     import tensorflow as tf
@@ -148,7 +250,7 @@ def fit_worker(spec: dict) -> dict:
 
 
 def compare_settings(args) -> str:
-    """Part 2: each setting in fresh processes, rounds taking turns; ratios to the default."""
+    """Part 3: each setting in fresh processes, rounds taking turns; ratios to the default."""
     # The checkout's Python core, whether or not it is installed in this interpreter.
     path = os.pathsep.join([str(Path(__file__).resolve().parents[1] / "python")]
                            + [p for p in [os.environ.get("PYTHONPATH")] if p])
@@ -178,9 +280,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--calls", type=int, default=20, help="calls per timing (part 1)")
-    p.add_argument("--rounds", type=int, default=5, help="rounds of part 1, and of part 2 / 2")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="rounds of parts 1 and 2, and of part 3 / 2")
     p.add_argument("--images", type=int, default=6400, help="images per epoch (part 2)")
-    p.add_argument("--skip-settings", action="store_true", help="part 1 only")
+    p.add_argument("--skip-settings", action="store_true", help="parts 1 and 2 only")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for flag in ("batch_size", "calls", "rounds", "images"):
@@ -205,6 +308,8 @@ def main(argv=None) -> int:
     peak, _ = train_speed.peak_gflops()
     for kind in train_speed.MODELS:
         print("\n" + profile_table(kind, args.batch_size, args.calls, args.rounds, peak))
+    for kind in train_speed.MODELS:
+        print("\n" + rewrite_table(kind, args.batch_size, args.calls, args.rounds))
     if not args.skip_settings:
         args.rounds = max(1, args.rounds // 2)
         print("\n" + compare_settings(args))

@@ -61,13 +61,14 @@ QUICK = dict(images=256, infer_images=1000, rounds=1, repeats=2, epochs=1, batch
 # ---- the straightforward reference ---------------------------------------------------
 
 def reference_parts(kind: str, seed: int = SEED):
-    """Encoder, decoder and the trainable VAE, written the plain Keras 3 way (no vaelab)."""
+    """Encoder, decoder and the trainable VAE, written the plain Keras 3 way (no vaelab), in
+    Keras's image data format (channels last unless it was set otherwise)."""
     import keras
     from keras import layers, ops
 
     keras.utils.set_random_seed(seed)
 
-    image = keras.Input((28, 28, 1))
+    image = keras.Input(_in_data_format(28, 28, 1))
     h = image
     for filters, strides in ((32, 1), (64, 2), (64, 1), (64, 1)):
         h = layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu")(h)
@@ -75,7 +76,8 @@ def reference_parts(kind: str, seed: int = SEED):
     encoder = keras.Model(image, [layers.Dense(LATENT_DIM)(h), layers.Dense(LATENT_DIM)(h)])
 
     z_in = keras.Input((LATENT_DIM,))
-    h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z_in))
+    h = layers.Reshape(_in_data_format(14, 14, 64))(
+        layers.Dense(14 * 14 * 64, activation="relu")(z_in))
     h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
     decoder = keras.Model(z_in, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
 
@@ -134,7 +136,7 @@ def _reference_features():
     import keras
     from keras import layers
 
-    image = keras.Input((28, 28, 1))
+    image = keras.Input(_in_data_format(28, 28, 1))
     conv1 = layers.Conv2D(32, 3, activation="relu")(image)
     conv2 = layers.Conv2D(64, 3, activation="relu")(layers.MaxPooling2D()(conv1))
     h = layers.Conv2D(64, 3, activation="relu")(layers.MaxPooling2D()(conv2))
@@ -143,6 +145,15 @@ def _reference_features():
     extractor = keras.Model(classifier.inputs, [conv1, conv2])
     extractor.trainable = False
     return extractor
+
+
+def _in_data_format(height: int, width: int, channels: int) -> tuple:
+    """The shape of a map in the order of Keras's image data format."""
+    import keras
+
+    if keras.config.image_data_format() == "channels_first":
+        return channels, height, width
+    return height, width, channels
 
 
 # ---- workers: one measurement per fresh process ---------------------------------------

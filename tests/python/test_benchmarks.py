@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 from helpers import OWN_BACKEND, run_python, synthetic_mnist_npz
@@ -232,8 +233,6 @@ def test_train_speed_shows_how_the_ratio_varies_from_round_to_round(train_speed,
 
 
 def test_train_speed_worker_reports_the_plan_vaelab_trained_with(train_speed, tmp_path):
-    import numpy as np
-
     from vaelab.execution import Plan
 
     train_file = tmp_path / "train.npy"
@@ -388,6 +387,27 @@ def test_step_profile_times_every_part_of_a_dfc_step(step_profile):
     assert rows["whole step (train_on_batch)"][2] == "100%"
     assert rows["optimizer update (RMSprop)"][3:] == ["-", "-"]  # no FLOPs counted
     assert re.search(r"the parts add up to \d+% of the whole step", table)
+
+
+@TENSORFLOW_STEP
+@pytest.mark.parametrize("kind", ["vae", "dfc_vae"])
+def test_step_profile_rewrites_compute_the_models_values(step_profile, kind):
+    steps, losses = step_profile.rewritten_steps(kind, batch_size=4)
+    assert list(steps) == ["as written (NHWC, Keras's RMSprop)", "channels first (NCHW)",
+                           "RMSprop as TensorFlow's fused kernel"]
+    # Two steps from the same weights and noise: equal up to float32 rounding. A layout
+    # twin that missed the decoder's reordering, or a wrong update, is off by far more.
+    base = losses["as written (NHWC, Keras's RMSprop)"]
+    assert all(abs(loss - base) <= 1e-4 * abs(base) for loss in losses.values())
+
+
+def test_channels_first_reorders_only_the_dense_layer_beside_the_maps(step_profile):
+    kernel = np.arange(2 * 14 * 14 * 64).reshape(2, 14 * 14 * 64)
+    moved = step_profile.channels_first(kernel)
+    # Column (c, h, w) of the twin is column (h, w, c) of the original.
+    assert moved[1, 3 * 196 + 5 * 14 + 7] == kernel[1, (5 * 14 + 7) * 64 + 3]
+    other = np.ones((3, 3, 32, 64))
+    assert step_profile.channels_first(other) is other
 
 
 @TENSORFLOW_STEP
