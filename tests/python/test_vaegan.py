@@ -33,7 +33,7 @@ def losses_now(model, non_trainable, x, y):
                  for p in ("encoder", "decoder", "discriminator")]
     losses, _ = model.losses_of_batch(trainable, non_trainable, x,
                                       None if y is None else vaelab.one_hot(y))
-    return {k: float(v) for k, v in losses.items()}
+    return {k: float(keras.ops.convert_to_numpy(v)) for k, v in losses.items()}
 
 
 @pytest.mark.parametrize("conditional", [False, True])
