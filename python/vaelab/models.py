@@ -327,7 +327,9 @@ def feature_extractor(perceptual_model: keras.Model, layers=None) -> keras.Model
                 f"expected one of {names} (or an index 0..{len(names) - 1})"
             )
         outputs.append(clone.get_layer(item).output)
-    extractor = keras.Model(clone.inputs, outputs, name="perceptual_features")
+    # A model built on a list of one input warns (on torch) each time it is called on a tensor.
+    inputs = clone.inputs[0] if len(clone.inputs) == 1 else clone.inputs
+    extractor = keras.Model(inputs, outputs, name="perceptual_features")
     extractor.trainable = False
     return extractor
 

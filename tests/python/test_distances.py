@@ -131,7 +131,7 @@ def test_image_features_default_to_the_classifiers_penultimate_layer(mnist):
     (_, _), (x, _) = mnist
     classifier = vaelab.load_pretrained("classifier")
     f = vaelab.image_features(x[:20])
-    penultimate = keras.Model(classifier.inputs, classifier.layers[-2].output)
+    penultimate = keras.Model(classifier.input, classifier.layers[-2].output)
     assert f.shape == (20, 64) and f.dtype == np.float64
     np.testing.assert_allclose(f, penultimate.predict(x[:20], verbose=0), rtol=1e-5, atol=1e-6)
     by_name = vaelab.image_features(x[:20], classifier, "conv3")

@@ -168,7 +168,7 @@ def test_dfc_loss_is_feature_distance_plus_kl(dfc, classifier, x):
     z_mean, z_log_var = vaelab.encode_distribution(model, x)
     decoded = vaelab.decode(model, z_mean)
     # Activations straight from the classifier passed in, not from the model's copy.
-    taps = keras.Model(classifier.inputs,
+    taps = keras.Model(classifier.input,
                        [classifier.get_layer("conv1").output, classifier.get_layer("conv2").output])
     fx = [np.asarray(a, np.float64) for a in taps.predict_on_batch(x)]
     fd = [np.asarray(a, np.float64) for a in taps.predict_on_batch(decoded)]
@@ -202,7 +202,7 @@ def test_feature_extractor_layers_by_name_or_index(classifier, x):
     extractor = feature_extractor(classifier, [names.index("conv2"), "conv3"])
     assert [tuple(o.shape) for o in extractor.outputs] == [(None, 11, 11, 64), (None, 3, 3, 64)]
     single = feature_extractor(classifier, "conv1")
-    expected = keras.Model(classifier.inputs, classifier.get_layer("conv1").output)
+    expected = keras.Model(classifier.input, classifier.get_layer("conv1").output)
     np.testing.assert_allclose(single.predict_on_batch(x), expected.predict_on_batch(x),
                                rtol=1e-6)
 

@@ -92,8 +92,7 @@ def test_the_paper_layer_names_are_layers_of_the_model(layer_set, pixels, keras_
             assert [w.shape for w in layer.weights] == [w.shape for w in theirs.weights]
     extractor = feature_extractor(vgg, VGG19_LAYER_SETS[layer_set])
     assert [tuple(o.shape) for o in extractor.outputs] == FEATURE_SHAPES[layer_set]
-    # feature_extractor's model takes a list of inputs, as the clone's `inputs` are.
-    np.testing.assert_allclose(numpy(extractor([pixels])[-1]), numpy(vgg(pixels)), rtol=1e-5,
+    np.testing.assert_allclose(numpy(extractor(pixels)[-1]), numpy(vgg(pixels)), rtol=1e-5,
                                atol=1e-5)
 
 
