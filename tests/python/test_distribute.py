@@ -127,6 +127,14 @@ print(json.dumps(result))
 """
 
 
+# XLA's CPU collectives abort the process when one simulated device's thread has not reached
+# an all-reduce within 10 s ("Termination timeout ... exceeded"); jaxlib 0.7 has no flag to
+# lengthen it. On two cores shared with another test suite that happened once, and in one
+# fresh-check (2026-12-02) twice in a row. Such a run is repeated, up to this many runs in
+# all; any other failure fails the test at once.
+COLLECTIVE_ATTEMPTS = 3
+
+
 def run_equivalence(backend, tmp_path):
     prelude = TF_TWO_DEVICES if backend == "tensorflow" else ""
     env = {"KERAS_BACKEND": backend}
@@ -135,16 +143,14 @@ def run_equivalence(backend, tmp_path):
         env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
     args = ["-c", prelude + EQUIVALENCE_SCRIPT, str(tmp_path / "two.weights.h5"),
             str(write_pngs(tmp_path / "images"))]
-    try:
-        run = run_python(args, **env)
-    except AssertionError as err:
-        # XLA's CPU collectives abort the process when one simulated device's thread has not
-        # reached an all-reduce within 10 s (seen once on two cores shared with another test
-        # suite: "Termination timeout ... exceeded"); jaxlib 0.7 has no flag to lengthen it.
-        # Such a run is repeated once; any other failure, or a second one, fails the test.
-        if "Termination timeout for `all reduce" not in str(err):
-            raise
-        run = run_python(args, **env)
+    for attempt in range(1, COLLECTIVE_ATTEMPTS + 1):
+        try:
+            run = run_python(args, **env)
+            break
+        except AssertionError as err:
+            if ("Termination timeout for `all reduce" not in str(err)
+                    or attempt == COLLECTIVE_ATTEMPTS):
+                raise
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
