@@ -10,15 +10,15 @@ of the whole step. The whole step is the baseline: the parts should add up to it
 
 Part 2, one process: the straightforward model's whole step (``train_on_batch``) against
 rewrites of it that compute the same values: the images and feature maps channels first
-(NCHW, the batch layout that oneDNN's blocked kernels started from), and RMSprop as
-TensorFlow's fused kernel (one operation per variable instead of about ten). Each rewrite
-starts from the same weights; its loss after two steps is checked against the model's.
+(NCHW, the other batch layout Keras offers), and RMSprop as TensorFlow's fused kernel (one
+operation per variable instead of about ten). Each rewrite starts from the same weights; its
+loss after two steps is checked against the model's.
 
 Part 3, fresh processes taking turns (threads are fixed when TensorFlow starts): Keras
 ``fit`` epochs of vaelab's DFC VAE with TensorFlow's thread settings against one inter-op
 thread, and ``steps_per_execution`` 1 against 8; ratios against the default, same run.
 
-    python benchmarks/step_profile.py                 # about 4 minutes on 2 cores
+    python benchmarks/step_profile.py                 # about 6 minutes on 2 cores
     python benchmarks/step_profile.py --batch-size 128 --rounds 3
 """
 
@@ -282,7 +282,7 @@ def parse_args(argv=None):
     p.add_argument("--calls", type=int, default=20, help="calls per timing (part 1)")
     p.add_argument("--rounds", type=int, default=5,
                    help="rounds of parts 1 and 2, and of part 3 / 2")
-    p.add_argument("--images", type=int, default=6400, help="images per epoch (part 2)")
+    p.add_argument("--images", type=int, default=6400, help="images per epoch (part 3)")
     p.add_argument("--skip-settings", action="store_true", help="parts 1 and 2 only")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
